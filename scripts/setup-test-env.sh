@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the external tools the tests use as oracles and starts the services they talk to.
+# Idempotent; safe to run on a developer machine (skips what is already there).
+set -euo pipefail
+APT_PKGS="poppler-utils qpdf softhsm2 opensc redis-server postgresql libnss3-tools ghostscript \
+libpdfbox2-java libbcpkix-java libbcprov-java libbcutil-java default-jdk-headless"
+need=()
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "setup-test-env: missing packages ${need[*]} and no root/sudo to install them" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends "${need[@]}" >/dev/null \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
+fi
+# Redis: the tests use 127.0.0.1:6379 unless TEST_REDIS_URL says otherwise.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/oneshot-redis.log
+  for _ in $(seq 1 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+# PostgreSQL: the tests use postgres://postgres@127.0.0.1:5432/postgres unless TEST_DATABASE_URL is set.
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+  if [ -n "$ver" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  fi
+  for _ in $(seq 1 100); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+echo "setup-test-env: tools and services ready"
