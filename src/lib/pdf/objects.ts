@@ -221,3 +221,11 @@ export const isDict = (v: unknown): v is PdfDict => v instanceof PdfDict;
 export const isName = (v: unknown, name?: string): v is PdfName => v instanceof PdfName && (name === undefined || v.name === name);
 export const isRef = (v: unknown): v is PdfRef => v instanceof PdfRef;
 export const isStream = (v: unknown): v is PdfStream => v instanceof PdfStream;
+
+/**
+ * Hands out object numbers for new indirect objects in an incremental update. The writer
+ * implements it; builders (signature field, appearance, DSS) use it to add objects they reference.
+ */
+export interface ObjectAllocator {
+  add(value: PdfValue): PdfRef;
+}
