@@ -1,0 +1,18 @@
+export type { CmsSigner, CmsKeyAlgorithm, DigestAlgorithmName } from './signer.js';
+export { keyStoreSigner } from './signer.js';
+export { OID } from './oids.js';
+export {
+  DIGEST_LENGTH, assertDigest, digestAlgorithmIdentifier, digestNameOfOid, hash, isDigestAlgorithmName, keyAlgorithmOfSpki,
+  signatureAlgorithmIdentifier,
+} from './algorithms.js';
+export { certificateInfo, subjectKeyIdentifierOf, type CertificateInfo } from './certificate-info.js';
+export { signingCertificateV2, parseSigningCertificateV2, type EssCertId } from './ess.js';
+export {
+  encodeSignedAttributes, encodeAttribute, decodeAttributes, attributeValue, octetStringContent,
+  type AttributeSpec, type DecodedAttribute, type SignatureProfile, type SignedAttributesInput,
+} from './signed-attributes.js';
+export {
+  assembleSignedData, signDigest, addUnsignedAttribute, signatureValueOf, verifyWithCertificate,
+  type AssembleSignedDataInput, type SignDigestInput,
+} from './signed-data.js';
+export { parseSignedData, type ParsedSignedData, type ParsedSignerInfo, type SignerIdentifier } from './signed-data-parser.js';

@@ -1,0 +1,3 @@
+export * from './key-store.js';
+export { SoftKeyStore, type KeyPersistence, type SoftKeyStoreOptions } from './soft-key-store.js';
+export { KEY_ALGORITHMS, HASH_ALGORITHMS } from './key-rules.js';
