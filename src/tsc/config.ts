@@ -1,0 +1,173 @@
+/**
+ * TSC configuration from the environment (documented variable by variable in docs/tsc.md).
+ *
+ * `loadTscConfig(env)` resolves every default and reads (or creates, once, mode 0600) the
+ * generated secrets under `<ONESHOT_DATA_DIR>/tsc/`, so a restart keeps the same API keys and the
+ * Optimizer started by `npm start` can read the same files.
+ */
+import { join, resolve } from 'node:path';
+import { readOrCreateSecret } from '../infra/secret-file.js';
+
+export type TscEnvironment = 'sandbox' | 'prod';
+export type OtpChannel = 'sms' | 'whatsapp' | 'email';
+
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+export type KeyStoreConfig =
+  | { kind: 'soft' }
+  | { kind: 'pkcs11'; module: string; tokenLabel: string; pin: string };
+
+export interface TscConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `<dataDir>/tsc`: this service's own files (SQLite db, generated secrets, CA files). */
+  tscDir: string;
+  databaseUrl: string;
+  /** Base URL written into certificates (AIA caIssuers + OCSP, CRL distribution point). */
+  publicUrl: string;
+  clientApiKey: string;
+  adminApiKey: string;
+  env: TscEnvironment;
+  /** Sandbox OTP outbox (JSON lines); null in prod. */
+  outboxPath: string | null;
+  keyStore: KeyStoreConfig;
+  /** Validity of the single-use certificates, in seconds. */
+  certValiditySeconds: number;
+  /** Validity of generated CA certificates, in days. */
+  caValidityDays: number;
+  /** RSA keys kept ready in the key pool (0 disables RSA pre-generation). */
+  rsaPoolSize: number;
+  otp: {
+    ttlSeconds: number;
+    resendSeconds: number;
+    maxAttempts: number;
+    /** Server key for the OTP HMAC: only HMAC(key, request pk, code) is stored. */
+    hmacKey: Buffer;
+    /** Channel used when the sign-up call names none. */
+    defaultChannel: OtpChannel;
+    /** Which sender delivers each channel: outbox (sandbox), smtp, http. */
+    senders: Record<OtpChannel, 'outbox' | 'smtp' | 'http'>;
+  };
+  smtp: { url: string; from: string } | null;
+  smsGateway: { url: string; token: string | null; timeoutMs: number } | null;
+  /** Shared HMAC key of the customer's external authentication system; null disables external auth. */
+  extAuthKey: Buffer | null;
+  caImport: { rootCert: string; issuingCert: string; issuingKey: string | null; issuingKeyLabel: string | null } | null;
+  /** scrypt parameters for new RAO password/PIN hashes (stored per record, so they can change). */
+  scrypt: ScryptParams;
+  /** Limits of `POST …/sign`: digests only, never document content. */
+  signBodyLimitBytes: number;
+  maxDigestsPerCall: number;
+  /** Create a sandbox RAO on first start (sandbox only). */
+  sandboxRao: boolean;
+  /** Log level for Fastify's logger (false/"silent" disables logging). */
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+function keyBytes(name: string, raw: string): Buffer {
+  // Accept hex (64+ chars) or base64/base64url; require ≥ 32 bytes of key material.
+  const b = /^[0-9a-fA-F]+$/.test(raw) && raw.length % 2 === 0 ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64url');
+  if (b.length < 32) throw new Error(`${name} must carry at least 32 bytes (hex or base64)`);
+  return b;
+}
+
+export function loadTscConfig(env: Env = process.env): TscConfig {
+  const dataDir = resolve(env.ONESHOT_DATA_DIR || './data');
+  const tscDir = join(dataDir, 'tsc');
+  const host = env.TSC_HOST || '127.0.0.1';
+  const port = int(env, 'TSC_PORT', 8090, 0, 65535);
+  const oneshotEnv = oneOf<TscEnvironment>(env, 'ONESHOT_ENV', 'sandbox', ['sandbox', 'prod']);
+  const publicUrl = (env.TSC_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+
+  const keyStoreKind = oneOf(env, 'TSC_KEYSTORE', 'soft', ['soft', 'pkcs11'] as const);
+  let keyStore: KeyStoreConfig = { kind: 'soft' };
+  if (keyStoreKind === 'pkcs11') {
+    const module = env.PKCS11_MODULE;
+    const tokenLabel = env.PKCS11_TOKEN_LABEL;
+    const pin = env.PKCS11_PIN;
+    if (!module || !tokenLabel || !pin) throw new Error('TSC_KEYSTORE=pkcs11 needs PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN');
+    keyStore = { kind: 'pkcs11', module, tokenLabel, pin };
+  }
+
+  const smtp = env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM || 'One-Shot <no-reply@localhost>' } : null;
+  const smsGateway = env.SMS_GATEWAY_URL
+    ? { url: env.SMS_GATEWAY_URL, token: env.SMS_GATEWAY_TOKEN || null, timeoutMs: int(env, 'SMS_GATEWAY_TIMEOUT_MS', 5000, 100, 60000) }
+    : null;
+
+  // Channel → sender: the configured real sender when there is one, else the sandbox outbox.
+  // In prod there is no outbox, so a channel without a sender fails loudly at delivery time.
+  const phoneSender = smsGateway ? 'http' : 'outbox';
+  const mailSender = smtp ? 'smtp' : 'outbox';
+  const senders = { sms: phoneSender, whatsapp: phoneSender, email: mailSender } as const;
+
+  let caImport: TscConfig['caImport'] = null;
+  if (env.TSC_CA_ROOT_CERT || env.TSC_CA_ISSUING_CERT) {
+    if (!env.TSC_CA_ROOT_CERT || !env.TSC_CA_ISSUING_CERT) throw new Error('CA import needs both TSC_CA_ROOT_CERT and TSC_CA_ISSUING_CERT');
+    if (!env.TSC_CA_ISSUING_KEY && !env.TSC_CA_ISSUING_KEY_LABEL)
+      throw new Error('CA import needs TSC_CA_ISSUING_KEY (PKCS#8 PEM file, soft key store) or TSC_CA_ISSUING_KEY_LABEL (key already in the token)');
+    caImport = {
+      rootCert: resolve(env.TSC_CA_ROOT_CERT),
+      issuingCert: resolve(env.TSC_CA_ISSUING_CERT),
+      issuingKey: env.TSC_CA_ISSUING_KEY ? resolve(env.TSC_CA_ISSUING_KEY) : null,
+      issuingKeyLabel: env.TSC_CA_ISSUING_KEY_LABEL || null,
+    };
+  }
+
+  const secret = (name: string, file: string) => env[name] || readOrCreateSecret(join(tscDir, file));
+
+  return {
+    host,
+    port,
+    dataDir,
+    tscDir,
+    databaseUrl: env.DATABASE_URL || join(tscDir, 'tsc.db'),
+    publicUrl,
+    clientApiKey: secret('TSC_CLIENT_API_KEY', 'client-api-key'),
+    adminApiKey: secret('TSC_ADMIN_API_KEY', 'admin-api-key'),
+    env: oneshotEnv,
+    outboxPath: oneshotEnv === 'sandbox' ? resolve(env.ONESHOT_OUTBOX || join(dataDir, 'outbox.jsonl')) : null,
+    keyStore,
+    certValiditySeconds: int(env, 'TSC_CERT_VALIDITY_SECONDS', 3600, 60, 366 * 86400),
+    caValidityDays: int(env, 'TSC_CA_VALIDITY_DAYS', 3650, 1, 36500),
+    rsaPoolSize: int(env, 'TSC_RSA_POOL_SIZE', 2, 0, 64),
+    otp: {
+      ttlSeconds: int(env, 'TSC_OTP_TTL_SECONDS', 300, 30, 3600),
+      resendSeconds: int(env, 'TSC_OTP_RESEND_SECONDS', 60, 0, 3600),
+      maxAttempts: int(env, 'TSC_OTP_MAX_ATTEMPTS', 5, 1, 20),
+      hmacKey: keyBytes('TSC_OTP_HMAC_KEY', env.TSC_OTP_HMAC_KEY || readOrCreateSecret(join(tscDir, 'otp-hmac-key'))),
+      defaultChannel: oneOf<OtpChannel>(env, 'TSC_OTP_DEFAULT_CHANNEL', 'sms', ['sms', 'whatsapp', 'email']),
+      senders,
+    },
+    smtp,
+    smsGateway,
+    extAuthKey: env.TSC_EXT_AUTH_KEY ? keyBytes('TSC_EXT_AUTH_KEY', env.TSC_EXT_AUTH_KEY) : null,
+    caImport,
+    scrypt: { N: 2 ** int(env, 'TSC_SCRYPT_LOG_N', 15, 10, 20), r: 8, p: 1 },
+    signBodyLimitBytes: 256 * 1024,
+    maxDigestsPerCall: 64,
+    sandboxRao: oneshotEnv === 'sandbox' && env.TSC_SANDBOX_RAO !== '0',
+    logLevel: env.TSC_LOG_LEVEL || 'info',
+  };
+}

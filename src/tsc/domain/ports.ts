@@ -1,0 +1,139 @@
+/**
+ * Ports of the TSC domain. Adapters (src/tsc/adapters) implement them; app.ts wires them.
+ * The relational ones are implemented once with Kysely over SQLite and PostgreSQL, and one
+ * contract suite (test/tsc/contracts/store.contract.test.ts) runs over both.
+ */
+import type {
+  AuditEntry, CaRecord, CertificateRecord, NewRequest, OtpRecord, RaoRecord, RequestRecord, RequestStatus,
+} from './model.js';
+
+export interface RaoStore {
+  /** Throws AppError RAO_ERR_ALREADY_EXISTS when the username is taken. */
+  insert(r: Omit<RaoRecord, 'id'>): Promise<RaoRecord>;
+  findByUsername(username: string): Promise<RaoRecord | null>;
+  findById(id: number): Promise<RaoRecord | null>;
+  list(): Promise<RaoRecord[]>;
+  /** Returns false when there was no such RAO. */
+  remove(username: string): Promise<boolean>;
+}
+
+export type RequestPatch = Partial<Omit<RequestRecord, 'pk' | 'createdAt'>>;
+
+export interface UpdateCondition {
+  /** The request must be in one of these statuses. */
+  statuses: readonly RequestStatus[];
+  /** The request must hold exactly this signing claim (the sign call that owns it). */
+  signingSince?: number;
+  /** The request must hold no signing claim newer than this (ms): nobody is signing it right now. */
+  noClaimNewerThan?: number;
+}
+
+export interface RequestStore {
+  insert(r: NewRequest): Promise<RequestRecord>;
+  get(pk: number): Promise<RequestRecord | null>;
+  /**
+   * Compare-and-set: applies `patch` (updated_at included) only if the request matches `cond`.
+   * Returns the updated record, or null when the condition did not hold.
+   */
+  update(pk: number, patch: RequestPatch, cond: UpdateCondition): Promise<RequestRecord | null>;
+  /**
+   * Claims the request for one sign call: sets signing_since=now if it is ENROLLREADY and has no
+   * claim newer than `staleBefore`. Exactly one of several concurrent callers gets true.
+   */
+  claimForSigning(pk: number, now: number, staleBefore: number): Promise<boolean>;
+  /** Drops a claim taken at `since` (no-op if another call has taken over a stale claim). */
+  releaseClaim(pk: number, since: number): Promise<void>;
+}
+
+export interface OtpStore {
+  get(requestPk: number): Promise<OtpRecord | null>;
+  /**
+   * Stores a new OTP for the request, replacing the previous one, only if no OTP was created after
+   * `notCreatedAfter` (the resend throttle). Returns false when throttled. Atomic.
+   */
+  replace(rec: OtpRecord, notCreatedAfter: number): Promise<boolean>;
+  /**
+   * Single use by one compare-and-set: marks the OTP used iff the HMAC matches, it is unused,
+   * unexpired at `now` and has fewer than `maxAttempts` failures. True for exactly one caller.
+   */
+  consume(requestPk: number, codeHmac: string, now: number, maxAttempts: number): Promise<boolean>;
+  /** Counts one wrong code on the unused OTP; returns the new attempt count (null if none). */
+  recordFailure(requestPk: number): Promise<number | null>;
+  /** Deletes the OTP if it still has this HMAC (undelivered code). */
+  discard(requestPk: number, codeHmac: string): Promise<void>;
+}
+
+export interface CertificateStore {
+  insert(c: CertificateRecord): Promise<void>;
+  get(serial: string): Promise<CertificateRecord | null>;
+  listByRequest(requestPk: number): Promise<CertificateRecord[]>;
+  /** Marks a VALID certificate REVOKED; returns false if it was not VALID. */
+  revoke(serial: string, at: Date, reason: string): Promise<boolean>;
+  listRevoked(): Promise<CertificateRecord[]>;
+}
+
+export interface CaStore {
+  get(name: CaRecord['name']): Promise<CaRecord | null>;
+  /** Inserts; returns false if a record of that name exists (first start races). */
+  insert(r: CaRecord): Promise<boolean>;
+}
+
+export interface NonceStore {
+  /** Records a one-time value; false if it was seen before (replay). */
+  claim(nonce: string, requestPk: number, expiresAt: number): Promise<boolean>;
+}
+
+export interface AuditStore {
+  /**
+   * Reserves the next sequence number and returns it with the hash of the previous entry. Must be
+   * called inside a transaction: it locks the chain head until commit, so appends are serialised.
+   */
+  reserveNext(): Promise<{ seq: number; prevHash: string }>;
+  /** Inserts the entry and moves the chain head to it (same transaction as reserveNext). */
+  insert(e: AuditEntry): Promise<void>;
+  /** Entries with seq ≥ fromSeq in order, at most `limit`. */
+  list(fromSeq: number, limit: number): Promise<AuditEntry[]>;
+  head(): Promise<{ seq: number; hash: string }>;
+}
+
+export interface TscRepositories {
+  raos: RaoStore;
+  requests: RequestStore;
+  otps: OtpStore;
+  certificates: CertificateStore;
+  ca: CaStore;
+  nonces: NonceStore;
+  audit: AuditStore;
+}
+
+export interface TscPersistence extends TscRepositories {
+  /** Runs `fn` in one database transaction; keep it short (no network or slow crypto inside). */
+  transaction<T>(fn: (tx: TscRepositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** One OTP to deliver. The code exists in clear only here, in memory, on its way to the user. */
+export interface OtpMessage {
+  requestPk: number;
+  channel: 'sms' | 'whatsapp' | 'email';
+  to: string;
+  code: string;
+  language: string;
+  at: Date;
+}
+
+export interface OtpSender {
+  readonly kind: string;
+  send(msg: OtpMessage): Promise<void>;
+}
+
+/** Checks an external-authentication proof presented at sign time (`ext_unlock_*`). */
+export interface ExtAuthVerifier {
+  /** Resolves when accepted; throws AppError OTP_ERR_EXT_AUTH_INVALID otherwise. Never a bypass. */
+  verify(req: { requestPk: number; type: string; value: string; secret: string }): Promise<void>;
+}
+
+/** Renders the service-contract PDF for given content (deterministic for the same content). */
+export interface ContractRenderer {
+  render(content: import('./contract/contract-content.js').ContractContent): Promise<Uint8Array>;
+}
