@@ -155,10 +155,19 @@ function literalString(bytes: Uint8Array): string {
   return out + ')';
 }
 
-/** Serialises a value to bytes (latin-1 for the syntax; stream data verbatim). */
-export function serialize(value: PdfWritable): Uint8Array {
+/**
+ * Serialises a value to bytes (latin-1 for the syntax; stream data verbatim). When `marks` is
+ * given, the byte offset (within the returned bytes) of every PdfRaw written is recorded in it,
+ * which is how reserved regions such as the signature /Contents are located.
+ */
+export function serialize(value: PdfWritable, marks?: Map<PdfRaw, number>): Uint8Array {
   const chunks: Uint8Array[] = [];
-  const enc = (s: string) => chunks.push(latin1(s));
+  let length = 0;
+  const push = (b: Uint8Array) => {
+    chunks.push(b);
+    length += b.length;
+  };
+  const enc = (s: string) => push(latin1(s));
   const write = (v: PdfWritable): void => {
     if (v === null) enc('null');
     else if (typeof v === 'number') enc(formatNumber(v));
@@ -166,7 +175,10 @@ export function serialize(value: PdfWritable): Uint8Array {
     else if (v instanceof PdfName) enc(`/${escapeName(v.name)}`);
     else if (v instanceof PdfRef) enc(`${v.num} ${v.gen} R`);
     else if (v instanceof PdfReal) enc(v.value.toFixed(v.decimals));
-    else if (v instanceof PdfRaw) chunks.push(v.bytes);
+    else if (v instanceof PdfRaw) {
+      marks?.set(v, length);
+      push(v.bytes);
+    }
     else if (v instanceof PdfString) {
       if (v.hex) enc(`<${Buffer.from(v.bytes).toString('hex')}>`);
       else enc(literalString(v.bytes));
@@ -190,7 +202,7 @@ export function serialize(value: PdfWritable): Uint8Array {
       d.set('Length', v.data.length);
       write(d);
       enc('\nstream\n');
-      chunks.push(v.data);
+      push(v.data);
       enc('\nendstream');
     } else throw new TypeError(`cannot serialise ${String(v)}`);
   };
