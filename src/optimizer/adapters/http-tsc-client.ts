@@ -1,0 +1,109 @@
+/**
+ * The TSC over HTTP (docs/tsc-api.md; DESIGN.md §2 rule 4). TSC errors
+ * `{"error":{"code","message","details"}}` become AppErrors with the same stable code, so the
+ * Optimizer's envelope carries the One-Shot text the TSC chose. Only digests and identity data
+ * are ever sent: no method here takes document bytes.
+ */
+import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
+import type {
+  RaoCredentials, RaoInfo, TscClient, TscRequestObject, TscSignRequest, TscSignResult, TscSigningInfo,
+} from '../domain/ports.js';
+
+export interface HttpTscClientOptions {
+  baseUrl: string;
+  apiKey: string | null;
+  timeoutMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class HttpTscClient implements TscClient {
+  constructor(private readonly opts: HttpTscClientOptions) {}
+
+  private raoHeaders(c: RaoCredentials): Record<string, string> {
+    const h: Record<string, string> = { 'x-rao-username': c.username };
+    if (c.password) h['x-rao-password'] = c.password;
+    if (c.pin) h['x-rao-pin'] = c.pin;
+    return h;
+  }
+
+  private async call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; binary?: boolean } = {}): Promise<any> {
+    const headers: Record<string, string> = { accept: init.binary ? 'application/pdf, application/json' : 'application/json', ...init.headers };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.opts.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: 'error' });
+    } catch (e) {
+      throw new AppError('API_ERR_UPSTREAM_UNAVAILABLE', 'Trusted Service Center unavailable', undefined, { cause: e });
+    }
+    if (res.ok) {
+      if (init.binary) return new Uint8Array(await res.arrayBuffer());
+      const text = await res.text();
+      try {
+        return text ? JSON.parse(text) : {};
+      } catch (e) {
+        throw new AppError('API_ERR_UPSTREAM_UNAVAILABLE', 'Trusted Service Center sent an unreadable answer', undefined, { cause: e });
+      }
+    }
+    let err: { code?: string; message?: string; details?: unknown } = {};
+    try {
+      err = ((await res.json()) as { error?: typeof err }).error ?? {};
+    } catch {
+      /* not JSON */
+    }
+    const code = err.code && err.code in ERROR_CODES ? (err.code as ErrorCode) : null;
+    if (code) throw new AppError(code, String(err.message ?? code), err.details);
+    if (res.status === 401) throw new AppError('INTERNAL_ERR', 'the TSC refused the Optimizer client key (TSC_CLIENT_API_KEY)');
+    if (res.status >= 500) throw new AppError('API_ERR_UPSTREAM_UNAVAILABLE', 'Trusted Service Center error');
+    throw new AppError('INTERNAL_ERR', `unexpected TSC answer ${res.status} to ${method} ${path}`);
+  }
+
+  async verifyRao(creds: RaoCredentials): Promise<RaoInfo> {
+    const r = (await this.call('POST', '/tsc/v1/rao/verify', { headers: this.raoHeaders(creds), body: {} })) as Json;
+    return { raoId: Number(r.rao_id), username: String(r.username), registrationAuthority: Number(r.registration_authority) };
+  }
+
+  createRequest(creds: RaoCredentials, body: Record<string, unknown>): Promise<TscRequestObject> {
+    return this.call('POST', '/tsc/v1/requests', { headers: this.raoHeaders(creds), body });
+  }
+
+  getRequest(creds: RaoCredentials, pk: number): Promise<TscRequestObject> {
+    return this.call('GET', `/tsc/v1/requests/${pk}`, { headers: this.raoHeaders(creds) });
+  }
+
+  updateRequest(creds: RaoCredentials, pk: number, patch: Record<string, unknown>): Promise<TscRequestObject> {
+    return this.call('PUT', `/tsc/v1/requests/${pk}`, { headers: this.raoHeaders(creds), body: patch });
+  }
+
+  cancelRequest(creds: RaoCredentials, pk: number, reason?: string): Promise<TscRequestObject> {
+    return this.call('POST', `/tsc/v1/requests/${pk}/cancel`, { headers: this.raoHeaders(creds), body: reason ? { reason } : {} });
+  }
+
+  async sendOtp(pk: number, deliveryMethod?: string): Promise<void> {
+    await this.call('POST', `/tsc/v1/requests/${pk}/otp`, { body: deliveryMethod ? { delivery_method: deliveryMethod } : {} });
+  }
+
+  getContract(pk: number): Promise<Uint8Array> {
+    return this.call('GET', `/tsc/v1/requests/${pk}/contract`, { binary: true });
+  }
+
+  async signingInfo(profile: string, level: string): Promise<TscSigningInfo> {
+    const q = new URLSearchParams({ profile, level });
+    const r = (await this.call('GET', `/tsc/v1/signing-info?${q}`)) as Json;
+    return { keyAlgorithm: String(r.key_algorithm), cmsMaxBytes: Number(r.cms_max_bytes), chain: (r.chain as string[]) ?? [] };
+  }
+
+  async sign(pk: number, body: TscSignRequest): Promise<TscSignResult> {
+    const r = (await this.call('POST', `/tsc/v1/requests/${pk}/sign`, { body })) as Json;
+    return {
+      certificate: String(r.certificate), chain: (r.chain as string[]) ?? [],
+      signatures: (r.signatures as { id: string; cms: string }[]) ?? [], serialNumber: String(r.serial_number ?? ''),
+      level: String(r.level ?? body.level),
+    };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Wiring of the Optimizer (DESIGN.md §2: only app.ts/main.ts know the adapters):
+ * config → database (SQLite or PostgreSQL, migrated) → stores, blob folder, settings file,
+ * master key, TSC client, embedded lock/cache/jobs → use-case context → HTTP.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { migrate, openDatabase, type Db } from '../infra/db.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { OptimizerConfig } from './config.js';
+import type { OptimizerContext } from './domain/context.js';
+import type { PdfEngine } from './domain/pdf-engine.js';
+import type { Cache, JobQueue, Lock, TscClient } from './domain/ports.js';
+import { SecretBox } from './domain/secret-box.js';
+import { runQueuedSign } from './domain/sign.js';
+import { ensureSandboxToken } from './domain/tokens.js';
+import { FileSettingsStore } from './adapters/file-settings-store.js';
+import { FsBlobStore } from './adapters/fs-blob-store.js';
+import { HttpTscClient } from './adapters/http-tsc-client.js';
+import {
+  KyselyDocumentStore, KyselyImageStore, KyselyMetadataStore, KyselyRequestStore, KyselyTokenStore,
+} from './adapters/kysely-stores.js';
+import { loadMasterKey } from './adapters/master-key.js';
+import { InProcessJobQueue, InProcessLock, MemoryCache } from './adapters/memory-ops.js';
+import { PadesPdfEngine } from './adapters/pades-pdf-engine.js';
+import { OPT_MIGRATION_TABLE, optimizerMigrations, type OptimizerDb } from './adapters/sql-schema.js';
+import { buildHttp } from './http/router.js';
+
+/** Replaceable parts (tests, the scale-out issue). */
+export interface OptimizerDeps {
+  tsc?: TscClient;
+  clock?: Clock;
+  lock?: Lock;
+  cache?: Cache;
+  jobs?: JobQueue;
+  pdf?: PdfEngine;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface OptimizerApp {
+  app: FastifyInstance;
+  ctx: OptimizerContext;
+  db: Db<OptimizerDb>;
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function buildOptimizerApp(config: OptimizerConfig, deps: OptimizerDeps = {}): Promise<OptimizerApp> {
+  const db = openDatabase<OptimizerDb>(config.databaseUrl);
+  try {
+    await migrate(db, optimizerMigrations, OPT_MIGRATION_TABLE);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const blobs = new FsBlobStore(join(config.optimizerDir, 'blobs'));
+  const jobs = deps.jobs ?? new InProcessJobQueue();
+  const ctx: OptimizerContext = {
+    tokens: new KyselyTokenStore(db.kysely),
+    requests: new KyselyRequestStore(db.kysely),
+    documents: new KyselyDocumentStore(db.kysely),
+    images: new KyselyImageStore(db.kysely),
+    metadata: new KyselyMetadataStore(db.kysely),
+    blobs,
+    settings: new FileSettingsStore(join(config.optimizerDir, 'settings.json'), {
+      environment: config.environment, overrides: config.settingsOverrides,
+    }),
+    tsc: deps.tsc ?? new HttpTscClient({ baseUrl: config.tscUrl, apiKey: config.tscClientApiKey, timeoutMs: config.tscTimeoutMs }),
+    pdf: deps.pdf ?? new PadesPdfEngine(blobs),
+    secrets: new SecretBox(loadMasterKey(config.masterKey, join(config.optimizerDir, 'master.key'))),
+    clock: deps.clock ?? systemClock,
+    lock: deps.lock ?? new InProcessLock(),
+    cache: deps.cache ?? new MemoryCache(),
+    jobs,
+    limits: {
+      maxUploadBytes: config.maxUploadBytes,
+      maxFilesPerCall: config.maxFilesPerCall,
+      maxDocumentsPerRequest: config.maxDocumentsPerRequest,
+    },
+    version: packageVersion(),
+  };
+  jobs.register('sign', (payload) => runQueuedSign(ctx, payload));
+  let app: FastifyInstance;
+  try {
+    app = await buildHttp(ctx, { apiKey: config.apiKey, logger: deps.logger ?? false });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return {
+    app,
+    ctx,
+    db,
+    async close() {
+      await app.close();
+      await jobs.drain();
+      await db.close();
+    },
+  };
+}
+
+export interface RunningOptimizer extends OptimizerApp {
+  url: string;
+  sandboxTokenUid: string | null;
+}
+
+/** Builds, seeds the sandbox token (when configured) and listens on config.host:config.port. */
+export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDeps = {}): Promise<RunningOptimizer> {
+  const built = await buildOptimizerApp(config, { logger: deps.logger ?? { level: config.logLevel }, ...deps });
+  let sandboxTokenUid: string | null = null;
+  try {
+    if (config.sandboxToken) sandboxTokenUid = await ensureSandboxToken(built.ctx, config.sandboxToken);
+    await built.app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    await built.close();
+    throw e;
+  }
+  const addr = built.app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  if (config.apiKey === null && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+    built.app.log.warn('OPTIMIZER_API_KEY is not set and the Optimizer listens beyond loopback: settings and tokens are open to the network');
+  }
+  return { ...built, url: `http://${host}:${port}`, sandboxTokenUid };
+}

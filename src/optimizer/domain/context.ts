@@ -1,0 +1,34 @@
+/** Everything a use case may touch, wired by app.ts (DESIGN.md §2 rule 3: http → domain → ports). */
+import type { Clock } from '../../shared/clock.js';
+import type {
+  BlobStore, Cache, DocumentStore, ImageStore, JobQueue, Lock, MetadataStore, RequestStore, SettingsStore,
+  TokenStore, TscClient,
+} from './ports.js';
+import type { PdfEngine } from './pdf-engine.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface Limits {
+  maxUploadBytes: number;
+  maxFilesPerCall: number;
+  maxDocumentsPerRequest: number;
+}
+
+export interface OptimizerContext {
+  tokens: TokenStore;
+  requests: RequestStore;
+  documents: DocumentStore;
+  images: ImageStore;
+  metadata: MetadataStore;
+  blobs: BlobStore;
+  settings: SettingsStore;
+  tsc: TscClient;
+  pdf: PdfEngine;
+  secrets: SecretBox;
+  clock: Clock;
+  lock: Lock;
+  cache: Cache;
+  jobs: JobQueue;
+  limits: Limits;
+  /** Environment the Optimizer serves when settings do not say (ONESHOT_ENV). */
+  version: string;
+}

@@ -1,0 +1,82 @@
+/**
+ * Settings (oneshot-api.md §1.1 #2/#3, §4.2): the Gen B sections plus our own `signature.level`,
+ * `tsa.tsa_failover_urls` and `webhook.url`. Unknown sections are kept (extensible); known keys are
+ * type-checked so a bad POST changes nothing.
+ */
+import { AppError } from '../../shared/errors.js';
+import type { OptimizerContext } from './context.js';
+import type { Settings } from './ports.js';
+
+export const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const;
+
+export function defaultSettings(): Settings {
+  return {
+    tsa: { tsa_url: '', tsa_failover_urls: [] },
+    request: { default_profile: 'PFnubeQAFCiudadano', default_ra: '' },
+    billing: { billing_username: '', billing_password: '' },
+    proxy: {
+      useproxy: false, proxy_host: '', proxy_port: '', proxy_protocol: '', proxy_username: '', proxy_password: '',
+      useproxycredentials: false,
+    },
+    general: { environment: 'sandbox', rootstore: 'uanataca', configuration: 'default', usepdfclean: false },
+    signature: { level: 'B-T' },
+    webhook: { url: '' },
+  };
+}
+
+const SECRET_KEYS = new Set(['billing_password', 'proxy_password']);
+
+/** GET /settings view: secrets are never echoed back, only whether they are set. */
+export async function getSettings(ctx: OptimizerContext): Promise<Settings> {
+  const s = structuredClone(await ctx.settings.read());
+  for (const [, section] of Object.entries(s)) {
+    if (section && typeof section === 'object' && !Array.isArray(section)) {
+      for (const k of Object.keys(section)) {
+        const rec = section as Record<string, unknown>;
+        if (SECRET_KEYS.has(k) && rec[k]) rec[k] = '********';
+      }
+    }
+  }
+  return s;
+}
+
+type Check = (v: unknown) => boolean;
+const str: Check = (v) => typeof v === 'string';
+const bool: Check = (v) => typeof v === 'boolean' || v === 'true' || v === 'false';
+const url: Check = (v) => v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v));
+const KNOWN: Record<string, Record<string, Check>> = {
+  tsa: { tsa_url: url, tsa_failover_urls: (v) => Array.isArray(v) && v.every(url) },
+  request: { default_profile: str, default_ra: (v) => typeof v === 'string' || Number.isInteger(v) },
+  billing: { billing_username: str, billing_password: str },
+  proxy: {
+    useproxy: bool, proxy_host: str, proxy_port: (v) => typeof v === 'string' || Number.isInteger(v), proxy_protocol: str,
+    proxy_username: str, proxy_password: str, useproxycredentials: bool,
+  },
+  general: {
+    environment: (v) => v === 'sandbox' || v === 'prod', rootstore: str, configuration: str, usepdfclean: bool,
+  },
+  signature: { level: (v) => (LEVELS as readonly string[]).includes(v as string) },
+  webhook: { url },
+};
+
+export async function updateSettings(ctx: OptimizerContext, body: unknown): Promise<Settings> {
+  if (body === undefined || body === null) return ctx.settings.read();
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('API_ERR_INVALID_PARAMETER', 'Settings must be a JSON object of sections');
+  }
+  const patch: Record<string, Record<string, unknown>> = {};
+  for (const [section, value] of Object.entries(body as Record<string, unknown>)) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw new AppError('API_ERR_INVALID_PARAMETER', `Settings section '${section.slice(0, 40)}' must be an object`);
+    }
+    const known = KNOWN[section];
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const check = known?.[k];
+      if (check && !check(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid value for ${section}.${k}`);
+      out[k] = check === bool ? v === true || v === 'true' : typeof v === 'number' && check !== undefined ? String(v) : v;
+    }
+    patch[section] = out;
+  }
+  return ctx.settings.update(patch);
+}

@@ -1,0 +1,339 @@
+/**
+ * POST /sign/{pk} (oneshot-api.md §1.4 #20, §3): prepares every PDF of the request and the
+ * service contract (signature field, optional visible appearance, /Contents placeholder sized
+ * from the TSC's signing-info), sends ALL digests — PAdES ByteRange digests and hash-flow CAdES
+ * digests — to the TSC in one call with the OTP, fills each /Contents and stores the signed files.
+ *
+ * Failure before the TSC answers (wrong OTP, TSC error, bad options) leaves everything as it was:
+ * prepared files are removed, the request keeps its status and the call can be retried.
+ */
+import { AppError, isAppError } from '../../shared/errors.js';
+import type { OptimizerContext } from './context.js';
+import { CONTRACT_ORIGINAL, CONTRACT_SIGNED, ensureContract, originalKey, signedKey } from './documents.js';
+import { derOctetString } from './hashfile.js';
+import { parseUid } from './ids.js';
+import { imageBytes } from './images.js';
+import type { AppearanceRequest } from './pdf-engine.js';
+import type { ApiGen, DocumentRecord, RequestRecord, TscDigest, TscSigningInfo } from './ports.js';
+import { requireRequest, signerOf, type SignerIdentity } from './requests.js';
+import { LEVELS } from './settings.js';
+import { DEFAULT_DATE_FORMAT, DEFAULT_TEXT, renderLines, strftime } from './signature-text.js';
+
+type Obj = Record<string, unknown>;
+
+export interface SignOutcome {
+  /** true: the work was queued (async mode) and the caller gets the early answer. */
+  queued: boolean;
+}
+
+interface Appearance {
+  page: number;
+  rect: [number, number, number, number];
+  imageUid: string | null;
+  imageB64: string | null;
+}
+
+interface SignPlan {
+  secret: string;
+  extUnlockType?: string;
+  extUnlockValue?: string;
+  level: string;
+  appearances: Map<string, Appearance>;
+  /** Gen C: one appearance for every PDF. */
+  globalAppearance: Appearance | null;
+  textLines: string[];
+  dateFormat: string;
+  timezone: string;
+  metadataUid: string | null;
+}
+
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+
+function parseRect(v: unknown): [number, number, number, number] | null {
+  const s = Array.isArray(v) ? v.join(',') : str(v);
+  if (!s) return null;
+  const n = s.split(',').map((x) => Number(x.trim()));
+  if (n.length !== 4 || n.some((x) => !Number.isFinite(x))) return null;
+  const [x1, y1, x2, y2] = n as [number, number, number, number];
+  return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
+}
+
+function parsePage(v: unknown): number | null {
+  const s = str(v);
+  return s !== undefined && /^[0-9]{1,6}$/.test(s) ? Number(s) : null;
+}
+
+/** Validates the body against the request's documents before anything is prepared. */
+async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: Obj, docs: DocumentRecord[]): Promise<SignPlan> {
+  const secret = str(body.secret);
+  if (!secret) throw new AppError('API_ERR_MISSING_PARAMETER', "Missing required parameter: 'secret'");
+  const settings = await ctx.settings.read();
+  const level = str(body.level) ?? settings.signature.level ?? 'B-T';
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid level: valid options are ${LEVELS.join(', ')}`);
+  }
+  const byUid = new Map(docs.map((d) => [d.uid, d]));
+  const appearances = new Map<string, Appearance>();
+  const perDocErrors: Obj = {};
+  const missingImages: Obj = {};
+  const unknownDocs: string[] = [];
+  if (body.options !== undefined) {
+    if (!isObj(body.options)) throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter: 'options' must be an object keyed by document uid");
+    for (const [rawUid, o] of Object.entries(body.options)) {
+      const uid = rawUid.toLowerCase();
+      if (!byUid.has(uid)) {
+        unknownDocs.push(rawUid.slice(0, 64));
+        continue;
+      }
+      if (!isObj(o)) {
+        perDocErrors[uid] = `Invalid options for file ${uid}`;
+        continue;
+      }
+      if (o.usecountersignature === true || o.usecountersignature === 'true') {
+        perDocErrors[uid] = `Countersignature is not supported (file ${uid})`;
+        continue;
+      }
+      if (byUid.get(uid)!.kind === 'hash') continue; // no appearance for hash documents (§3.4)
+      const rect = parseRect(o.position);
+      const page = parsePage(o.page);
+      if (o.position === undefined) perDocErrors[uid] = `Missing required parameter 'position' for file ${uid}`;
+      else if (!rect) perDocErrors[uid] = `Invalid parameter 'position' for file ${uid}: expected "x1,y1,x2,y2"`;
+      else if (o.page === undefined) perDocErrors[uid] = `Missing required parameter 'page' for file ${uid}`;
+      else if (page === null) perDocErrors[uid] = `Invalid parameter 'page' for file ${uid}: expected a 0-based page number`;
+      if (perDocErrors[uid]) continue;
+      let imageUid: string | null = null;
+      if (o.image !== undefined && o.image !== null && o.image !== '') {
+        const raw = String(o.image);
+        try {
+          imageUid = parseUid(raw, 'IMG_ERR_NOT_FOUND', () => '');
+        } catch {
+          imageUid = null;
+        }
+        if (!imageUid || !(await ctx.images.get(imageUid))) {
+          missingImages[uid] = `The image ${raw.slice(0, 64)} cannot be found on disk`;
+          continue;
+        }
+      }
+      appearances.set(uid, { page: page!, rect: rect!, imageUid, imageB64: null });
+    }
+  }
+  if (unknownDocs.length) {
+    throw new AppError('DOC_ERR_NOT_FOUND', `The following documents are not found in Request's folders: ${unknownDocs.join(', ')}`);
+  }
+  if (Object.keys(perDocErrors).length) throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid signature options', perDocErrors);
+  if (Object.keys(missingImages).length) throw new AppError('IMG_ERR_NOT_FOUND', 'Image not found', missingImages);
+
+  let textLines = DEFAULT_TEXT;
+  let dateFormat = DEFAULT_DATE_FORMAT;
+  let timezone = 'UTC';
+  const fmt = body.signature_format;
+  if (isObj(fmt)) {
+    if (Array.isArray(fmt.text_format)) textLines = fmt.text_format.map((l) => String(l).slice(0, 200)).slice(0, 10);
+    if (str(fmt.date_format)) dateFormat = str(fmt.date_format)!.slice(0, 100);
+    if (str(fmt.timezone)) timezone = str(fmt.timezone)!;
+  }
+  let globalAppearance: Appearance | null = null;
+  const sig = body.signature;
+  if (isObj(sig) && isObj(sig.appearance)) {
+    const a = sig.appearance;
+    const rect = parseRect(a.position);
+    if (!rect) throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'signature.appearance.position': expected \"x1,y1,x2,y2\"");
+    const page = a.page === undefined ? 0 : parsePage(a.page);
+    if (page === null) throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'signature.appearance.page'");
+    let imageUid: string | null = null;
+    if (str(a.image)) {
+      imageUid = parseUid(str(a.image), 'IMG_ERR_NOT_FOUND', (u) => `The image ${u} cannot be found on disk`);
+      if (!(await ctx.images.get(imageUid))) throw new AppError('IMG_ERR_NOT_FOUND', `The image ${imageUid} cannot be found on disk`);
+    }
+    const imageB64 = str(a.b64_image) ?? null;
+    if (Array.isArray(a.text)) textLines = a.text.map((l) => String(l).slice(0, 200)).slice(0, 10);
+    if (str(a.date)) dateFormat = str(a.date)!.slice(0, 100);
+    if (str(a.timezone)) timezone = str(a.timezone)!;
+    globalAppearance = { page, rect, imageUid, imageB64 };
+  }
+  if (body.use_signature_text === false || body.use_signature_text === 'false') textLines = [];
+  void gen;
+  let metadataUid: string | null = null;
+  if (body.metadata !== undefined && body.metadata !== null && body.metadata !== '') {
+    metadataUid = parseUid(String(body.metadata), 'META_ERR_NOT_FOUND', () => 'Metadata not found on disk');
+    if (!(await ctx.metadata.get(metadataUid))) throw new AppError('META_ERR_NOT_FOUND', 'Metadata not found on disk');
+  }
+  return {
+    secret,
+    ...(str(body.ext_unlock_type) ? { extUnlockType: str(body.ext_unlock_type) } : {}),
+    ...(str(body.ext_unlock_value) ? { extUnlockValue: str(body.ext_unlock_value) } : {}),
+    level, appearances, globalAppearance, textLines, dateFormat, timezone, metadataUid,
+  };
+}
+
+export function commonName(s: SignerIdentity): string {
+  return [s.given_name, s.surname_1, s.surname_2].filter(Boolean).join(' ').toUpperCase();
+}
+
+/** The TSC signs B-B or B-T; LT/LTA material is added by the Optimizer (docs/tsc-api.md). */
+const tscLevel = (level: string) => (level === 'B-B' ? 'B-B' : 'B-T');
+
+async function signingInfo(ctx: OptimizerContext, profile: string, level: string): Promise<TscSigningInfo> {
+  const key = `signing-info:${profile}:${level}`;
+  const hit = await ctx.cache.get<TscSigningInfo>(key);
+  if (hit) return hit;
+  const info = await ctx.tsc.signingInfo(profile, level);
+  await ctx.cache.set(key, info, 10 * 60_000);
+  return info;
+}
+
+export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: string, body: unknown): Promise<SignOutcome> {
+  const r = await requireRequest(ctx, rawPk, (pk) => `Request ${pk} not found. Cannot sign documents`);
+  const b: Obj = isObj(body) ? body : {};
+  if (r.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
+  if (r.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status} -> ISSUED`);
+  const docs = await ctx.documents.list(r.pk);
+  const p = await plan(ctx, gen, r, b, docs);
+  if (docs.length === 0) throw new AppError('DOC_ERR_NOT_FOUND', 'No documents found for specified Request');
+
+  const release = await ctx.lock.tryAcquire(`request:${r.pk}`, 10 * 60_000);
+  if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${r.pk}`);
+  if (r.useAsync) {
+    try {
+      await ctx.requests.update(r.pk, { asyncStatus: 'signing', updatedAt: ctx.clock.now() });
+      await ctx.jobs.enqueue('sign', { pk: r.pk, plan: { ...p, appearances: [...p.appearances] } });
+    } finally {
+      await release();
+    }
+    return { queued: true };
+  }
+  try {
+    await runSign(ctx, r, docs, p);
+  } finally {
+    await release();
+  }
+  return { queued: false };
+}
+
+/** Job handler of async mode: same work, outcome recorded in asyncStatus. */
+export async function runQueuedSign(ctx: OptimizerContext, payload: unknown): Promise<void> {
+  const { pk, plan: raw } = payload as { pk: number; plan: Omit<SignPlan, 'appearances'> & { appearances: [string, Appearance][] } };
+  const r = await ctx.requests.get(pk);
+  if (!r) return;
+  const release = await ctx.lock.tryAcquire(`request:${pk}`, 10 * 60_000);
+  if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
+  try {
+    await runSign(ctx, r, await ctx.documents.list(pk), { ...raw, appearances: new Map(raw.appearances) });
+  } catch (e) {
+    await ctx.requests.update(pk, { asyncStatus: isAppError(e) && e.httpStatus < 500 ? `error: ${e.message}` : 'error', updatedAt: ctx.clock.now() });
+  } finally {
+    await release();
+  }
+}
+
+interface Prepared {
+  id: string;
+  inputKey: string;
+  workKey: string;
+  finalKey: string;
+  state: string;
+  digest: Uint8Array;
+}
+
+async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan): Promise<void> {
+  const info = await signingInfo(ctx, r.profile, tscLevel(p.level));
+  // /Contents holds the DER CMS as hex (ISO 32000-1 §12.8.1); the TSC's bound plus a margin.
+  const contentsBytes = Math.ceil((info.cmsMaxBytes + 1024) / 256) * 256;
+  const signer = signerOf(ctx, r);
+  const now = ctx.clock.now();
+  const values = {
+    CN: commonName(signer),
+    SUBJECT: `CN=${commonName(signer)}${signer.serial_number ? `, serialNumber=${signer.serial_number}` : ''}`,
+    EMAIL: signer.email,
+    L: signer.id_document_country ?? '',
+    DATE: strftime(now, p.dateFormat, p.timezone),
+  };
+  const text = renderLines(p.textLines, values);
+  await ensureContract(ctx, r);
+  const prepared: Prepared[] = [];
+  const attempt = `${now.getTime().toString(36)}`;
+  const cleanup = async () => {
+    await Promise.all(prepared.map((x) => ctx.blobs.delete(x.workKey).catch(() => {})));
+  };
+  let result;
+  try {
+    const targets = [
+      ...docs.filter((d) => d.kind === 'pdf').map((d) => ({ id: d.uid, inputKey: originalKey(r.pk, d.uid), finalKey: signedKey(r.pk, d.uid) })),
+      { id: 'contract', inputKey: CONTRACT_ORIGINAL(r.pk), finalKey: CONTRACT_SIGNED(r.pk) },
+    ];
+    for (const t of targets) {
+      const a = t.id === 'contract' ? null : p.appearances.get(t.id) ?? p.globalAppearance;
+      let appearance: AppearanceRequest | null = null;
+      if (a) {
+        const image = a.imageUid ? await imageBytes(ctx, a.imageUid) : a.imageB64 ? Buffer.from(a.imageB64, 'base64') : null;
+        appearance = { page: a.page, rect: a.rect, image, text };
+      }
+      const workKey = `${r.pk}/${t.id}.signing-${attempt}`;
+      const prep = await ctx.pdf.prepare({
+        inputKey: t.inputKey, outputKey: workKey, contentsBytes, appearance, signerName: values.CN, signingTime: now,
+      });
+      prepared.push({ ...t, workKey, state: prep.state, digest: prep.digest });
+    }
+    const metadata = p.metadataUid ? await ctx.metadata.get(p.metadataUid) : null;
+    const extra = metadata
+      ? [{ oid: metadata.oid, values: [derOctetString(Buffer.from(metadata.metadata, 'base64')).toString('base64')] }]
+      : [];
+    const digests: TscDigest[] = prepared.map((x) => ({
+      id: x.id, digest_algorithm: 'sha256', digest: Buffer.from(x.digest).toString('base64'), format: 'pades',
+      ...(extra.length ? { other_attributes: extra } : {}),
+    }));
+    for (const d of docs) {
+      if (d.kind !== 'hash' || !d.hash) continue;
+      const other = [...d.hash.otherAttributes, ...extra];
+      digests.push({
+        id: d.uid, digest_algorithm: 'sha256', digest: d.hash.digest, format: 'cades', signing_time: d.hash.addSigningTime,
+        ...(other.length ? { other_attributes: other } : {}),
+      });
+    }
+    result = await ctx.tsc.sign(r.pk, {
+      secret: p.secret,
+      ...(p.extUnlockType ? { ext_unlock_type: p.extUnlockType } : {}),
+      ...(p.extUnlockValue ? { ext_unlock_value: p.extUnlockValue } : {}),
+      level: tscLevel(p.level),
+      digests,
+    });
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  // The TSC has issued the certificate and consumed the OTP: from here on the request is ISSUED
+  // whatever happens, so record it first and then store every signature we can.
+  await ctx.requests.update(r.pk, { status: 'ISSUED', signedAt: ctx.clock.now(), updatedAt: ctx.clock.now(), ...(r.useAsync ? { asyncStatus: 'signed' } : {}) });
+  const cmsById = new Map(result.signatures.map((s) => [s.id, Buffer.from(s.cms, 'base64')]));
+  const failures: string[] = [];
+  for (const x of prepared) {
+    const cms = cmsById.get(x.id);
+    try {
+      if (!cms) throw new AppError('CMS_ERR_MALFORMED', `TSC returned no signature for ${x.id}`);
+      await ctx.pdf.finish(x.workKey, x.state, cms);
+      await ctx.blobs.move(x.workKey, x.finalKey);
+      if (x.id !== 'contract') {
+        const s = await ctx.blobs.openRead(x.finalKey);
+        s?.stream.destroy();
+        await ctx.documents.setSignedSize(r.pk, x.id, s?.size ?? 0);
+      }
+    } catch {
+      failures.push(x.id);
+      await ctx.blobs.delete(x.workKey).catch(() => {});
+    }
+  }
+  for (const d of docs) {
+    if (d.kind !== 'hash') continue;
+    const cms = cmsById.get(d.uid);
+    if (!cms) {
+      failures.push(d.uid);
+      continue;
+    }
+    await ctx.blobs.putBytes(signedKey(r.pk, d.uid), cms);
+    await ctx.documents.setSignedSize(r.pk, d.uid, cms.length);
+  }
+  if (failures.length) {
+    throw new AppError('INTERNAL_ERR', `Signatures could not be completed for: ${failures.join(', ')}`);
+  }
+}
