@@ -36,7 +36,7 @@ export interface LoadedFont {
   shape(text: string): ShapedGlyph[];
   /** Advance width of glyph `gid` as stored in hmtx. */
   glyphAdvance(gid: number): number;
-  /** @internal */
+  /** fontkit instance for metrics and subsetting (never used for shaping). */
   readonly fk: fontkit.Font;
 }
 
@@ -50,14 +50,12 @@ const badFont = (why: string): never => {
 export function loadFont(bytes: Uint8Array): LoadedFont {
   const hit = cache.get(bytes);
   if (hit) return hit;
-  let parsed: fontkit.Font | fontkit.FontCollection;
-  try {
-    parsed = fontkit.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch {
-    return badFont('not a font file');
-  }
-  if (!('layout' in parsed)) return badFont('font collections are not supported; pass a single font');
-  const fk = parsed;
+  const fk = parseFont(bytes);
+  // fontkit caches one glyph object per id, with the code points of whoever fetched it first;
+  // fetching by bare id (metrics, subsetting, compound components) caches it with none, and
+  // later layouts would hand back that object without code points, losing the ToUnicode entry.
+  // So shaping gets its own instance that only ever fetches glyphs through the cmap and GSUB.
+  const shaper = parseFont(bytes);
   // Only glyf outlines: a CFF font would need FontFile3 and CIDFontType0 (§9.9).
   const tables = (fk as unknown as { directory: { tables: Record<string, unknown> } }).directory.tables;
   if (!tables.glyf || !tables.loca) badFont('not a TrueType-outline font');
@@ -73,7 +71,7 @@ export function loadFont(bytes: Uint8Array): LoadedFont {
     fk,
     glyphAdvance: (gid) => fk.getGlyph(gid).advanceWidth,
     shape(text) {
-      const run = fk.layout(text);
+      const run = shaper.layout(text);
       return run.glyphs.map((g, i) => {
         const p = run.positions[i]!;
         return { gid: g.id, advance: p.xAdvance, xOffset: p.xOffset, yOffset: p.yOffset, codePoints: [...g.codePoints] };
@@ -92,6 +90,17 @@ export interface FontSubset {
   /** Advance of a CID as written in /W, in 1/1000 text space units. */
   widthOf(cid: number): number;
   build(alloc: ObjectAllocator): PdfRef;
+}
+
+function parseFont(bytes: Uint8Array): fontkit.Font {
+  let parsed: fontkit.Font | fontkit.FontCollection;
+  try {
+    parsed = fontkit.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch {
+    return badFont('not a font file');
+  }
+  if (!('layout' in parsed)) return badFont('font collections are not supported; pass a single font');
+  return parsed;
 }
 
 /** Round to what /W holds, so content-stream kerning can compensate exactly. */

@@ -154,33 +154,42 @@ export interface FitOptions {
 
 /**
  * Wraps and sizes `lines` into `area`. Auto-fit: the largest size (to 1/10 pt) between
- * MIN_FONT_SIZE and maxFontSize at which every wrapped line fits; the block is centred
- * vertically. Lines that still do not fit at the smallest size are dropped from the bottom
+ * MIN_FONT_SIZE and maxFontSize at which every wrapped line fits without breaking a word
+ * (failing that, with words broken at glyph boundaries); the block is centred vertically. Lines that still do not fit at the smallest size are dropped from the bottom
  * rather than drawn across the box border.
  */
 export function fitText(font: LoadedFont, lines: ShapedLine[], area: Area, opts: FitOptions = {}): TextBlock {
   const upm = font.unitsPerEm;
   const lineFactor = (font.ascent - font.descent + font.lineGap) / upm;
   const wrapAt = (size: number) => lines.flatMap((l) => wrapLine(l, (area.w * upm) / size));
+  const widest = Math.max(0, ...lines.flatMap((l) => l.words.map((w) => w.width)));
+  // First choice: no word broken in the middle (an e-mail split over two lines reads badly).
+  let wholeWords = true;
   const fits = (size: number) => {
+    if (wholeWords && (widest * size) / upm > area.w + 1e-6) return false;
     const v = wrapAt(size);
-    return v.length * size * lineFactor <= area.h && v.every((l) => (l.width * size) / upm <= area.w + 1e-6);
+    return v.length * size * lineFactor <= area.h + 1e-6 && v.every((l) => (l.width * size) / upm <= area.w + 1e-6);
+  };
+  const search = (hi: number) => {
+    if (fits(hi)) return hi;
+    // Integers in tenths of a point keep the search exact and the output deterministic.
+    let lo = MIN_FONT_SIZE * 10;
+    let top = Math.round(hi * 10);
+    while (lo < top) {
+      const mid = Math.ceil((lo + top) / 2);
+      if (fits(mid / 10)) lo = mid;
+      else top = mid - 1;
+    }
+    return lo / 10;
   };
   let size: number;
   if (opts.fontSize !== undefined) size = opts.fontSize;
   else {
     const hi = Math.max(MIN_FONT_SIZE, opts.maxFontSize ?? DEFAULT_MAX_FONT_SIZE);
-    if (fits(hi)) size = hi;
-    else {
-      // Integers in tenths of a point keep the search exact and the output deterministic.
-      let lo = MIN_FONT_SIZE * 10;
-      let top = Math.round(hi * 10);
-      while (lo < top) {
-        const mid = Math.ceil((lo + top) / 2);
-        if (fits(mid / 10)) lo = mid;
-        else top = mid - 1;
-      }
-      size = lo / 10;
+    size = search(hi);
+    if (!fits(size)) {
+      wholeWords = false;
+      size = search(hi);
     }
   }
   let visual = wrapAt(size);
