@@ -263,3 +263,36 @@ export function withChildReplaced(buf: Bytes, parent: Tlv, index: number, replac
   if (index === kids.length && replacement) parts.push(replacement);
   return tlv(parent.tag, concat(parts));
 }
+
+// ---------------------------------------------------------------- strings
+
+const PRINTABLE_RE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** PrintableString (X.680 §41.4): countryName and serialNumber must use it (RFC 5280 App. A). */
+export function printableString(s: string): Bytes {
+  if (!PRINTABLE_RE.test(s)) throw new AppError('CMS_ERR_INVALID_ATTRIBUTE', `"${s}" is not a PrintableString`);
+  return tlv(0x13, new TextEncoder().encode(s));
+}
+
+export function ia5String(s: string, tag = 0x16): Bytes {
+  if (!/^[\x00-\x7f]*$/.test(s)) throw new AppError('CMS_ERR_INVALID_ATTRIBUTE', 'IA5String must be ASCII');
+  return tlv(tag, new TextEncoder().encode(s));
+}
+
+export const utf8String = (s: string): Bytes => tlv(TAG.UTF8_STRING, new TextEncoder().encode(s));
+
+/**
+ * A named-bit BIT STRING (X.690 §11.2.2): trailing zero bits are removed and counted as
+ * unused bits, so e.g. keyUsage {keyCertSign, cRLSign} is 03 02 01 06.
+ */
+export function namedBitString(bits: readonly number[]): Bytes {
+  if (bits.length === 0) return tlv(TAG.BIT_STRING, Uint8Array.of(0));
+  const max = Math.max(...bits);
+  const bytes = new Uint8Array(Math.floor(max / 8) + 1);
+  for (const b of bits) bytes[Math.floor(b / 8)]! |= 0x80 >> b % 8;
+  const unused = 7 - (max % 8);
+  return tlv(TAG.BIT_STRING, concat([Uint8Array.of(unused), bytes]));
+}
+
+export const booleanTrue = (): Bytes => Uint8Array.of(TAG.BOOLEAN, 1, 0xff);
+export const derNull = (): Bytes => Uint8Array.of(TAG.NULL, 0);

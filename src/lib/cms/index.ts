@@ -16,3 +16,11 @@ export {
   type AssembleSignedDataInput, type SignDigestInput,
 } from './signed-data.js';
 export { parseSignedData, type ParsedSignedData, type ParsedSignerInfo, type SignerIdentifier } from './signed-data-parser.js';
+export { buildCertificate, randomSerialNumber, defaultHashFor, type CertificateSpec } from './x509-builder.js';
+export {
+  encodeExtension, extension, basicConstraints, keyUsage, extKeyUsage, keyIdentifierOf, subjectKeyIdentifier, authorityKeyIdentifier,
+  certificatePolicies, crlDistributionPoints, authorityInfoAccess, subjectAltName, qcStatements, ocspNoCheck, decodeExtensions,
+  type ExtensionSpec, type KeyUsageName, type PolicySpec, type QcStatementsSpec,
+} from './x509-extensions.js';
+export { encodeName, parseName, etsiPersonIdentifier, type NameSpec, type NameAttribute } from './x509-name.js';
+export { verifyRaw } from './verify.js';

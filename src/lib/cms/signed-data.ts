@@ -2,7 +2,6 @@
  * CMS SignedData (RFC 5652 §5) wrapped in a ContentInfo: detached for PAdES/CAdES signatures,
  * encapsulated for time-stamp tokens (RFC 3161 §2.4.2). Certificates are embedded byte-for-byte.
  */
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import { derOf, digestAlgorithmIdentifier, signatureAlgorithmIdentifier } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
@@ -11,6 +10,7 @@ import {
   smallInteger, sortDer, TAG, tlv, withChildReplaced, type Bytes,
 } from './der.js';
 import { OID } from './oids.js';
+import { verifyRaw } from './verify.js';
 import { decodeAttributes, encodeAttribute, encodeSignedAttributes, type AttributeSpec, type SignedAttributesInput } from './signed-attributes.js';
 import type { CmsKeyAlgorithm, CmsSigner, DigestAlgorithmName } from './signer.js';
 
@@ -38,13 +38,9 @@ export interface EncapsulatedContent {
   content?: Uint8Array;
 }
 
-const NODE_HASH: Record<DigestAlgorithmName, string> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
-
 /** Checks `signature` over `data` with the certificate's public key (ECDSA DER or PKCS#1 v1.5). */
 export function verifyWithCertificate(cert: Uint8Array, data: Uint8Array, signature: Uint8Array, hash: DigestAlgorithmName): boolean {
-  const key = createPublicKey({ key: Buffer.from(certificateInfo(cert).spki), format: 'der', type: 'spki' });
-  const ec = key.asymmetricKeyType === 'ec';
-  return cryptoVerify(NODE_HASH[hash], data, ec ? { key, dsaEncoding: 'der' } : key, signature);
+  return verifyRaw(certificateInfo(cert).spki, data, signature, hash);
 }
 
 export function assembleSignedData(input: AssembleSignedDataInput): Uint8Array {
