@@ -42,8 +42,6 @@ export async function buildHttp(ctx: OptimizerContext, opts: HttpOptions): Promi
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
-    // Never log bodies or headers (OTPs, PINs, identity data): only method, url and status.
-    disableRequestLogging: false,
   });
 
   // Body validation of `x-docs-only` schemas (multipart) is done by the use cases on the stream.
