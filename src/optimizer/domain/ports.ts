@@ -198,13 +198,13 @@ export interface Settings {
   request: { default_profile: string; default_ra: string };
   billing: { billing_username: string; billing_password: string };
   proxy: {
-    useproxy: boolean;
+    useproxy: string;
     proxy_host: string;
     proxy_port: string;
     proxy_protocol: string;
     proxy_username: string;
     proxy_password: string;
-    useproxycredentials: boolean;
+    useproxycredentials: string;
   };
   general: { environment: Environment; rootstore: string; configuration: string; usepdfclean: boolean };
   /** Our own: PAdES level (B-B, B-T, B-LT, B-LTA) and the async webhook target. */

@@ -15,8 +15,9 @@ export function defaultSettings(): Settings {
     request: { default_profile: 'PFnubeQAFCiudadano', default_ra: '' },
     billing: { billing_username: '', billing_password: '' },
     proxy: {
-      useproxy: false, proxy_host: '', proxy_port: '', proxy_protocol: '', proxy_username: '', proxy_password: '',
-      useproxycredentials: false,
+      // Strings, as the Gen B settings.ini/OpenAPI have them.
+      useproxy: 'false', proxy_host: '', proxy_port: '', proxy_protocol: '', proxy_username: '', proxy_password: '',
+      useproxycredentials: 'false',
     },
     general: { environment: 'sandbox', rootstore: 'uanataca', configuration: 'default', usepdfclean: false },
     signature: { level: 'B-T' },
@@ -43,14 +44,16 @@ export async function getSettings(ctx: OptimizerContext): Promise<Settings> {
 type Check = (v: unknown) => boolean;
 const str: Check = (v) => typeof v === 'string';
 const bool: Check = (v) => typeof v === 'boolean' || v === 'true' || v === 'false';
+/** Booleans kept as "true"/"false" text (the Gen B proxy section is all strings). */
+const boolText: Check = (v) => bool(v);
 const url: Check = (v) => v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v));
 const KNOWN: Record<string, Record<string, Check>> = {
   tsa: { tsa_url: url, tsa_failover_urls: (v) => Array.isArray(v) && v.every(url) },
   request: { default_profile: str, default_ra: (v) => typeof v === 'string' || Number.isInteger(v) },
   billing: { billing_username: str, billing_password: str },
   proxy: {
-    useproxy: bool, proxy_host: str, proxy_port: (v) => typeof v === 'string' || Number.isInteger(v), proxy_protocol: str,
-    proxy_username: str, proxy_password: str, useproxycredentials: bool,
+    useproxy: boolText, proxy_host: str, proxy_port: (v) => typeof v === 'string' || Number.isInteger(v), proxy_protocol: str,
+    proxy_username: str, proxy_password: str, useproxycredentials: boolText,
   },
   general: {
     environment: (v) => v === 'sandbox' || v === 'prod', rootstore: str, configuration: str, usepdfclean: bool,
@@ -74,7 +77,9 @@ export async function updateSettings(ctx: OptimizerContext, body: unknown): Prom
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const check = known?.[k];
       if (check && !check(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid value for ${section}.${k}`);
-      out[k] = check === bool ? v === true || v === 'true' : typeof v === 'number' && check !== undefined ? String(v) : v;
+      out[k] = check === bool ? v === true || v === 'true'
+        : check === boolText ? String(v === true || v === 'true')
+        : typeof v === 'number' && check !== undefined ? String(v) : v;
     }
     patch[section] = out;
   }
