@@ -14,6 +14,8 @@ export interface OnePageOptions {
   appearance?: VisibleAppearance;
   /** Draw the appearance as a signature widget's /AP /N (as the engine will) instead of `Do` in the page content. */
   asWidget?: boolean;
+  /** Page /Rotate, also handed to build(). */
+  rotate?: number;
 }
 
 export const DEFAULT_BASE_CONTENT = [
@@ -51,13 +53,14 @@ export function buildOnePagePdf(opts: OnePageOptions = {}): BuiltPdf {
     MediaBox: [0, 0, pw, ph],
     Contents: new PdfRef(4),
   });
+  if (opts.rotate) pageDict.set('Rotate', opts.rotate);
   const catalog = new PdfDict({ Type: N('Catalog'), Pages: new PdfRef(2) });
   let content = opts.baseContent ?? DEFAULT_BASE_CONTENT;
   let formRef: PdfRef | undefined;
   const ap = opts.appearance;
   if (ap) {
     const [x1, y1, x2, y2] = ap.rect;
-    formRef = ap.build(alloc, { width: x2 - x1, height: y2 - y1 });
+    formRef = ap.build(alloc, { width: x2 - x1, height: y2 - y1 }, opts.rotate ? { pageRotate: opts.rotate } : {});
     if (opts.asWidget) {
       const widget = alloc.add(new PdfDict({
         Type: N('Annot'),

@@ -56,11 +56,35 @@ export interface AppearanceAssets {
   image?: Uint8Array;
 }
 
+/** Extra, optional input of build(): the page's /Rotate, so the signature reads upright. */
+export interface BuildOptions {
+  /** The page's /Rotate (multiple of 90, any sign); default 0. */
+  pageRotate?: number;
+}
+
 /** What the signature engine takes for a visible signature. */
 export interface VisibleAppearance {
   page: number;
   rect: Rect;
-  build(alloc: ObjectAllocator, box: { width: number; height: number }): PdfRef;
+  /**
+   * Adds the form XObject (and its font, image, mask) through `alloc`; returns its ref for the
+   * widget's /AP /N. `box` is the widget rectangle's size in page user space.
+   */
+  build(alloc: ObjectAllocator, box: { width: number; height: number }, options?: BuildOptions): PdfRef;
+}
+
+/**
+ * /Matrix that turns a form laid out upright for the reader into page user space on a page
+ * shown rotated by `rotate` degrees clockwise (ISO 32000-1 §8.3.2.3 /Rotate, §12.5.5 algorithm:
+ * the transformed /BBox is then fitted to the widget /Rect). `vw`×`vh` is the upright size.
+ */
+function rotationMatrix(rotate: number, vw: number, vh: number): number[] | undefined {
+  switch (rotate) {
+    case 90: return [0, 1, -1, 0, vh, 0];
+    case 180: return [-1, 0, 0, -1, vw, vh];
+    case 270: return [0, -1, 1, 0, 0, vw];
+    default: return undefined;
+  }
 }
 
 const bad = (msg: string): never => {
@@ -105,9 +129,15 @@ export function createAppearance(spec: AppearanceSpec, assets: AppearanceAssets,
   return {
     page: spec.page,
     rect,
-    build(alloc, box) {
-      const { width, height } = box;
-      if (!(width > 0 && height > 0 && Number.isFinite(width) && Number.isFinite(height))) bad('Appearance box must have a positive size');
+    build(alloc, box, options = {}) {
+      if (!(box.width > 0 && box.height > 0 && Number.isFinite(box.width) && Number.isFinite(box.height))) bad('Appearance box must have a positive size');
+      const rotateIn = options.pageRotate ?? 0;
+      if (!Number.isInteger(rotateIn) || rotateIn % 90 !== 0) bad('Page rotation must be a multiple of 90');
+      const rotate = ((rotateIn % 360) + 360) % 360;
+      // On a page shown at 90/270 degrees, the reader sees the box with its sides swapped.
+      const sideways = rotate === 90 || rotate === 270;
+      const width = sideways ? box.height : box.width;
+      const height = sideways ? box.width : box.height;
       const areas = computeAreas({
         width,
         height,
@@ -135,14 +165,17 @@ export function createAppearance(spec: AppearanceSpec, assets: AppearanceAssets,
       }
       if (qr && areas.qr) ops.push(qrOperators(qr, areas.qr.x, areas.qr.y, areas.qr.w));
       const content = latin1(ops.join('\n') + '\n');
-      return alloc.add(new PdfStream(new PdfDict({
+      const dict = new PdfDict({
         Type: N('XObject'),
         Subtype: N('Form'),
         FormType: 1,
         BBox: [0, 0, width, height],
-        Resources: resources,
-        Filter: N('FlateDecode'),
-      }), new Uint8Array(deflateSync(content, { level: 9 }))));
+      });
+      const matrix = rotationMatrix(rotate, width, height);
+      if (matrix) dict.set('Matrix', matrix);
+      dict.set('Resources', resources);
+      dict.set('Filter', N('FlateDecode'));
+      return alloc.add(new PdfStream(dict, new Uint8Array(deflateSync(content, { level: 9 }))));
     },
   };
 }

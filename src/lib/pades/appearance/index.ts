@@ -1,4 +1,4 @@
-export { createAppearance, type AppearanceAssets, type AppearanceSpec, type VisibleAppearance } from './appearance.js';
+export { createAppearance, type AppearanceAssets, type AppearanceSpec, type BuildOptions, type VisibleAppearance } from './appearance.js';
 export { parseRect, validateRect, MAX_COORDINATE, MIN_RECT_SIDE, type Rect } from './rect.js';
 export { DEFAULT_TEXT_LINES, MAX_LINE_CHARS, MAX_TEXT_LINES, expandTemplate, type AppearanceValues } from './text-template.js';
 export { DEFAULT_DATE_FORMAT, resolveTimeZone, strftime } from './strftime.js';

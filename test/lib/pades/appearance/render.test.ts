@@ -255,3 +255,27 @@ test('deterministic: the same inputs give byte-identical objects, whatever was d
   const c = buildOnePagePdf({ appearance: createAppearance({ ...spec, text: ['%(CN)s!'] }, { font: FONT, image: png }, VALUES) });
   assert.notDeepEqual(a.bytes, c.bytes);
 });
+
+test('on a page with /Rotate 90 or 270 the signature still reads upright (image left of text)', () => {
+  const png = solidPng(20, 20, [220, 0, 0]);
+  const ap = (rect: Box) => createAppearance({ page: 0, rect, text: ['%(CN)s'], horizontal: true }, { font: FONT, image: png }, VALUES);
+  // 80 × 160 in user space: a 160 × 80 box for the reader of a page shown sideways.
+  const rect: Box = [100, 20, 180, 180];
+  const bounds = (r: Raster, want: (p: [number, number, number]) => boolean) => {
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) if (want(pixel(r, x, y))) {
+      minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    }
+    return { minX, maxX, minY, maxY };
+  };
+  for (const rotate of [90, 270]) {
+    const { bytes } = buildOnePagePdf({ appearance: ap(rect), baseContent: ' ', rotate, asWidget: true });
+    assert.ok(qpdfCheck(bytes).ok);
+    const r = renderPage(bytes);
+    assert.deepEqual([r.width, r.height], [200, 300], 'page shown sideways');
+    const red = bounds(r, (p) => near(p, [220, 0, 0]));
+    const ink = bounds(r, (p) => dark(p) && !near(p, [220, 0, 0], 60));
+    assert.ok(red.maxX < ink.minX, `rotate ${rotate}: image ${JSON.stringify(red)} left of text ${JSON.stringify(ink)}`);
+    assert.ok(ink.maxX - ink.minX > ink.maxY - ink.minY, `rotate ${rotate}: text lines run horizontally for the reader`);
+  }
+});
