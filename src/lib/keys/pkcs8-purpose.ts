@@ -7,52 +7,10 @@
  */
 import type { KeyPurpose } from './key-store.js';
 import { KEY_PURPOSES } from './key-rules.js';
-
-function len(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
-}
-function tlv(tag: number, body: Uint8Array): Uint8Array {
-  return Uint8Array.from([tag, ...len(body.length), ...body]);
-}
-
-function oidDer(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map(BigInt);
-  const out: number[] = [];
-  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
-    const chunk = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
-    out.push(...chunk);
-  }
-  return tlv(0x06, Uint8Array.from(out));
-}
+import { oidDer, tlv, tlvs } from './der-lite.js';
 
 /** DER of OID 2.25.177748010004589798405141177310983679828 ("One-Shot key purpose"). */
 const PURPOSE_OID_DER = oidDer('2.25.177748010004589798405141177310983679828');
-
-/** Reads the TLVs inside [start, end): tag, content start and end offsets. */
-function tlvs(der: Uint8Array, start: number, end: number): { tag: number; cs: number; ce: number }[] {
-  const out: { tag: number; cs: number; ce: number }[] = [];
-  for (let p = start; p < end; ) {
-    const tag = der[p]!;
-    let b = der[p + 1]!;
-    let cs = p + 2;
-    let cl = b;
-    if (b >= 0x80) {
-      b &= 0x7f;
-      if (b === 0 || b > 4) throw new Error('unsupported DER length');
-      cl = 0;
-      for (let i = 0; i < b; i++) cl = cl * 256 + der[cs + i]!;
-      cs += b;
-    }
-    if (cs + cl > end) throw new Error('DER runs past its container');
-    out.push({ tag, cs, ce: cs + cl });
-    p = cs + cl;
-  }
-  return out;
-}
 
 /** Appends the purpose attribute to an attribute-less PKCS#8 v1 PrivateKeyInfo. */
 export function withPurpose(pkcs8: Uint8Array, purpose: KeyPurpose): Uint8Array {
