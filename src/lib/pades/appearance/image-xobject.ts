@@ -17,7 +17,8 @@ export interface ImageXObject {
   build(alloc: ObjectAllocator): PdfRef;
 }
 
-const deflate = (b: Uint8Array) => new Uint8Array(deflateSync(b, { level: 9 }));
+// Level 6: within 1 % of level 9 on image data, often faster by a third.
+const deflate = (b: Uint8Array) => new Uint8Array(deflateSync(b, { level: 6 }));
 
 export function composeOverWhite(img: DecodedImage): Uint8Array {
   if (!img.alpha) return img.pixels;

@@ -156,26 +156,38 @@ function unfilterAll(h: Header, raw: Uint8Array): { pass: ReturnType<typeof pass
       const ft = raw[pos++]!;
       const row = y * stride;
       const prev = row - stride;
-      for (let x = 0; x < stride; x++) {
-        const a = x >= bpp ? data[row + x - bpp]! : 0;
-        const b = y > 0 ? data[prev + x]! : 0;
-        const c = y > 0 && x >= bpp ? data[prev + x - bpp]! : 0;
-        const v = raw[pos + x]!;
-        let r: number;
-        switch (ft) {
-          case 0: r = v; break;
-          case 1: r = v + a; break;
-          case 2: r = v + b; break;
-          case 3: r = v + ((a + b) >> 1); break;
-          case 4: {
+      const first = y === 0;
+      // One tight loop per filter type: this is the hot path for large images.
+      switch (ft) {
+        case 0:
+          data.set(raw.subarray(pos, pos + stride), row);
+          break;
+        case 1:
+          for (let x = 0; x < stride; x++) data[row + x] = (raw[pos + x]! + (x >= bpp ? data[row + x - bpp]! : 0)) & 0xff;
+          break;
+        case 2:
+          if (first) data.set(raw.subarray(pos, pos + stride), row);
+          else for (let x = 0; x < stride; x++) data[row + x] = (raw[pos + x]! + data[prev + x]!) & 0xff;
+          break;
+        case 3:
+          for (let x = 0; x < stride; x++) {
+            const a = x >= bpp ? data[row + x - bpp]! : 0;
+            const b = first ? 0 : data[prev + x]!;
+            data[row + x] = (raw[pos + x]! + ((a + b) >> 1)) & 0xff;
+          }
+          break;
+        case 4:
+          for (let x = 0; x < stride; x++) {
+            const a = x >= bpp ? data[row + x - bpp]! : 0;
+            const b = first ? 0 : data[prev + x]!;
+            const c = !first && x >= bpp ? data[prev + x - bpp]! : 0;
             const p = a + b - c;
             const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-            r = v + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-            break;
+            data[row + x] = (raw[pos + x]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
           }
-          default: return bad(`unknown filter type ${ft}`);
-        }
-        data[row + x] = r & 0xff;
+          break;
+        default:
+          return bad(`unknown filter type ${ft}`);
       }
       pos += stride;
     }
@@ -204,6 +216,18 @@ function expand(h: Header, rows: ReturnType<typeof unfilterAll>, palette?: Uint8
     return (data[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & maxV;
   };
   const to8 = (v: number) => (depth === 16 ? v >> 8 : depth === 8 ? v : Math.round((v * 255) / maxV));
+  if (depth === 8 && h.interlace === 0 && colorType !== 3 && !key) {
+    // Fast path, the common case: samples are already 8-bit and in order; split off alpha.
+    const data = rows[0]!.data;
+    if (colorType === 0 || colorType === 2) pixels.set(data.subarray(0, pixels.length));
+    else {
+      for (let i = 0, o = 0, k = 0; i < width * height; i++) {
+        for (let c = 0; c < colors; c++) pixels[o++] = data[k++]!;
+        alpha![i] = data[k++]!;
+      }
+    }
+    return finish(width, height, colors, pixels, alpha);
+  }
   for (const { pass, data, stride } of rows) {
     for (let py = 0; py < pass.rows; py++) {
       const y = pass.y0 + py * pass.dy;
@@ -236,6 +260,10 @@ function expand(h: Header, rows: ReturnType<typeof unfilterAll>, palette?: Uint8
       }
     }
   }
+  return finish(width, height, colors, pixels, alpha);
+}
+
+function finish(width: number, height: number, colors: 1 | 3, pixels: Uint8Array, alpha?: Uint8Array): DecodedImage {
   const opaque = !alpha || alpha.every((a) => a === 255);
   return opaque ? { width, height, colors, pixels } : { width, height, colors, pixels, alpha };
 }
