@@ -1,0 +1,12 @@
+export type { ByteSink, RandomAccessFile, AppendableFile } from './ports.js';
+export { CHUNK_SIZE, DIGEST_ALGORITHMS, hashByteRange, newHash, type DigestAlgorithm } from './digest.js';
+export { BYTE_RANGE_DIGITS, MAX_CONTENTS_SIZE, byteRangePlaceholder, contentsPlaceholder, formatByteRange } from './placeholder.js';
+export { pdfDate, signatureDictionary, type SignatureDictionary, type SignatureDictionaryOptions, type SignatureKind } from './signature-dictionary.js';
+export { addSignatureField, uniqueFieldName, type FieldOptions, type SignatureAppearance } from './signature-field.js';
+export {
+  buildSignatureIncrement, prepareDocumentTimestamp, prepareSignature, writeAndHash,
+  type PrepareOptions, type PreparedDigest, type SignatureIncrement,
+} from './prepare.js';
+export { finishSignature } from './finish.js';
+export { derLength, extractSignatures, type ExtractedSignature } from './extract.js';
+export * from './appearance/index.js';

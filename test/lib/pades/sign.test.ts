@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { withFileSource } from '../../../src/infra/fs-byte-source.js';
+import { finishSignatureFile, prepareSignatureFile } from '../../../src/infra/fs-pades.js';
+import { listFields } from '../../../src/lib/pdf/acroform.js';
+import { MemoryByteSource, N, PdfDict, PdfStream, PdfString, latin1 } from '../../../src/lib/pdf/index.js';
+import { PdfReader } from '../../../src/lib/pdf/reader.js';
+import { extractSignatures } from '../../../src/lib/pades/extract.js';
+import { formatByteRange } from '../../../src/lib/pades/placeholder.js';
+import type { SignatureAppearance } from '../../../src/lib/pades/signature-field.js';
+import { AppError } from '../../../src/shared/errors.js';
+import { buildPdf } from '../../support/pdf-build.js';
+import { getCorpus } from '../../support/pdf-corpus.js';
+import { byteRangeFile, pdfsig } from '../../support/pdf-oracles.js';
+import { assertSignedOk, signWithOpenssl } from '../../support/pdf-sign-flow.js';
+import { opensslCmsSign, testPki } from '../../support/pdf-test-signer.js';
+import { freshTempDir, run } from '../../support/pdf-tools.js';
+
+const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (e instanceof AppError) return e.code;
+    throw e;
+  }
+};
+
+test('every valid corpus file: signed once, then again; all oracles pass and the first signature stays valid', async () => {
+  const { valid } = await getCorpus();
+  const dir = freshTempDir('sign-corpus');
+  for (const e of valid) {
+    const once = join(dir, `${e.name}.1.pdf`);
+    const twice = join(dir, `${e.name}.2.pdf`);
+    const before = e.form ? await withFileSource(e.path, async (s) => (await listFields(await PdfReader.open(s))).map((f) => f.name)) : [];
+    await signWithOpenssl(e.path, once, { reason: 'Approval', location: 'Barcelona', name: 'Jane Test Signer' }, dir);
+    await assertSignedOk(e.path, once, `${e.name} (1st)`, dir, 1);
+    await signWithOpenssl(once, twice, { reason: 'Second approval' }, dir);
+    const sigs = await assertSignedOk(once, twice, `${e.name} (2nd)`, dir, 2);
+    assert.deepEqual(sigs.map((s) => s.fieldName), ['Signature1', 'Signature2'], `${e.name}: unique field names`);
+    assert.equal(sigs[0]!.coversWholeFile, false, `${e.name}: 1st signature covers its revision only`);
+    if (e.form) {
+      // Earlier form fields are still there, unchanged in name.
+      const after = await withFileSource(twice, async (s) => (await listFields(await PdfReader.open(s))).map((f) => f.name));
+      for (const f of before) assert.ok(after.includes(f), `${e.name}: field ${f} kept`);
+    }
+  }
+});
+
+test('damaged inputs sign in lenient mode; refused inputs give their code and leave no output', async () => {
+  const { bad } = await getCorpus();
+  const dir = freshTempDir('sign-bad');
+  for (const e of bad) {
+    const strictOut = join(dir, `${e.name}.strict.pdf`);
+    assert.equal(await codeOf(prepareSignatureFile(e.path, strictOut, { contentsSize: 8192, strict: true })), e.strict, `${e.name}: strict`);
+    assert.equal(existsSync(strictOut), false, `${e.name}: no output after a strict refusal`);
+    const out = join(dir, `${e.name}.pdf`);
+    if (e.lenient === 'recovers') {
+      await signWithOpenssl(e.path, out, {}, dir);
+      await assertSignedOk(e.path, out, e.name, dir, 1);
+    } else {
+      assert.equal(await codeOf(prepareSignatureFile(e.path, out, { contentsSize: 8192 })), e.lenient, `${e.name}: lenient`);
+      assert.equal(existsSync(out), false, `${e.name}: no output`);
+    }
+  }
+});
+
+test('the signature dictionary carries the PAdES entries; the field is an invisible locked widget', async () => {
+  const dir = freshTempDir('sign-dict');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ pages: 3 }));
+  const out = join(dir, 'out.pdf');
+  const when = new Date('2026-03-04T05:06:07.890Z');
+  const p = await signWithOpenssl(src, out, { signingTime: when, reason: 'Raó', location: 'Bcn', contactInfo: 'jane@example.org', name: 'Jane', page: 2, fieldName: 'Approval' }, dir);
+  assert.equal(p.signingTime, '2026-03-04T05:06:07.000Z');
+  assert.equal(p.pageIndex, 2);
+  const r = await PdfReader.open(new MemoryByteSource(readFileSync(out)), { strict: true });
+  const [field] = await listFields(r);
+  assert.equal(field!.name, 'Approval');
+  const w = field!.dict;
+  assert.ok(N('Widget') === w.get('Subtype') && N('Sig') === w.get('FT'));
+  assert.equal(w.get('F'), 132);
+  assert.deepEqual(w.get('Rect'), [0, 0, 0, 0]);
+  const page = await r.getPage(2);
+  assert.ok((page.dict.get('Annots') as unknown[]).some((a) => String(a) === String(field!.ref)));
+  assert.ok(String(w.get('P')) === String(page.ref));
+  const sig = (await r.resolveDict(w.get('V')))!;
+  assert.equal(sig.get('Type'), N('Sig'));
+  assert.equal(sig.get('Filter'), N('Adobe.PPKLite'));
+  assert.equal(sig.get('SubFilter'), N('ETSI.CAdES.detached'));
+  assert.equal((sig.get('M') as PdfString).asText(), "D:20260304050607+00'00'");
+  assert.equal((sig.get('Reason') as PdfString).asText(), 'Raó');
+  assert.equal((sig.get('ContactInfo') as PdfString).asText(), 'jane@example.org');
+  const acro = (await r.resolveDict((await r.catalog()).get('AcroForm')))!;
+  assert.equal(acro.get('SigFlags'), 3);
+  // The ByteRange text has room for files past 10 GB.
+  assert.match(readFileSync(out, 'latin1'), /\/ByteRange \[0 \d+ \d+ \d+ {20,}\]/);
+  assert.equal(formatByteRange([0, 12_000_000_000, 12_000_065_538, 123]).length, formatByteRange([0, 1, 2, 3]).length);
+});
+
+test('SHA-384 and SHA-512 ByteRange digests', async () => {
+  const dir = freshTempDir('sign-alg');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ xref: 'stream' }));
+  for (const alg of ['SHA-384', 'SHA-512'] as const) {
+    const out = join(dir, `${alg}.pdf`);
+    const p = await signWithOpenssl(src, out, { digestAlgorithm: alg }, dir);
+    assert.equal(Buffer.from(p.digest, 'base64').length, alg === 'SHA-384' ? 48 : 64);
+    await assertSignedOk(src, out, alg, dir, 1);
+  }
+});
+
+test('finish refuses an oversized CMS, a wrong file and a second fill, writing nothing', async () => {
+  const dir = freshTempDir('sign-finish');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({}));
+  const out = join(dir, 'out.pdf');
+  const p = await prepareSignatureFile(src, out, { contentsSize: 4096 });
+  const before = sha256File(out);
+  assert.equal(await codeOf(finishSignatureFile(out, p, new Uint8Array(4097))), 'PDF_ERR_CONTENTS_OVERFLOW');
+  assert.equal(sha256File(out), before, 'overflow wrote nothing');
+  assert.equal(await codeOf(finishSignatureFile(src, p, new Uint8Array(10).fill(0x30))), 'PDF_ERR_PLACEHOLDER_NOT_FOUND');
+  assert.equal(await codeOf(finishSignatureFile(out, { ...p, contentsOffset: p.contentsOffset + 1 }, new Uint8Array(10))), 'PDF_ERR_PLACEHOLDER_NOT_FOUND');
+  const cms = opensslCmsSign(byteRangeFile(out, p.byteRange, dir, 'br.bin'));
+  assert.ok(cms.length <= 4096);
+  await finishSignatureFile(out, p, cms);
+  const filled = sha256File(out);
+  assert.equal(await codeOf(finishSignatureFile(out, p, cms)), 'PDF_ERR_PLACEHOLDER_NOT_FOUND');
+  assert.equal(sha256File(out), filled);
+  await assertSignedOk(src, out, 'finish', dir, 1);
+  // prepare refuses a destination that exists (no silent overwrite) and silly sizes.
+  await assert.rejects(prepareSignatureFile(src, out, { contentsSize: 1024 }), /EEXIST/);
+  assert.equal(sha256File(out), filled, 'an existing destination is never overwritten');
+  assert.equal(await codeOf(prepareSignatureFile(src, join(dir, 'x.pdf'), { contentsSize: 10 })), 'API_ERR_INVALID_PARAMETER');
+  assert.equal(existsSync(join(dir, 'x.pdf')), false);
+});
+
+test('a prepared digest is finished by another process from its JSON', async () => {
+  const dir = freshTempDir('sign-json');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ pages: 2, xref: 'hybrid' }));
+  const out = join(dir, 'out.pdf');
+  const p = await prepareSignatureFile(src, out, { contentsSize: 4096 });
+  const json = JSON.stringify(p);
+  const cmsPath = join(dir, 'cms.der');
+  writeFileSync(cmsPath, opensslCmsSign(byteRangeFile(out, p.byteRange, dir, 'br.bin')));
+  const mod = resolve(import.meta.dirname, '../../../src/infra/fs-pades.ts');
+  const script = `import { finishSignatureFile } from ${JSON.stringify(mod)}; import { readFileSync } from 'node:fs';
+    await finishSignatureFile(process.argv[1], JSON.parse(process.argv[2]), readFileSync(process.argv[3]));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, out, json, cmsPath], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  await assertSignedOk(src, out, 'json', dir, 1);
+});
+
+test('a requested field name is kept unique', async () => {
+  const dir = freshTempDir('sign-names');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({}));
+  const a = join(dir, 'a.pdf');
+  const b = join(dir, 'b.pdf');
+  await signWithOpenssl(src, a, { fieldName: 'Client' }, dir);
+  const p = await signWithOpenssl(a, b, { fieldName: 'Client' }, dir);
+  assert.equal(p.fieldName, 'Client_2');
+  const sigs = await assertSignedOk(a, b, 'names', dir, 2);
+  assert.deepEqual(sigs.map((s) => s.fieldName), ['Client', 'Client_2']);
+  assert.equal(await codeOf(prepareSignatureFile(src, join(dir, 'bad.pdf'), { contentsSize: 4096, fieldName: 'a.b' })), 'API_ERR_INVALID_PARAMETER');
+});
+
+/** A trivial appearance: a filled dark rectangle covering the box (the real one is lib/pades/appearance). */
+function boxAppearance(page: number, rect: [number, number, number, number]): SignatureAppearance {
+  return {
+    page,
+    rect,
+    build(alloc, box) {
+      const ops = latin1(`0.1 0.2 0.6 rg 0 0 ${box.width} ${box.height} re f`);
+      return alloc.add(new PdfStream(new PdfDict({ Type: N('XObject'), Subtype: N('Form'), BBox: [0, 0, box.width, box.height] }), ops));
+    },
+  };
+}
+
+function renderGray(pdf: string, page: number, dir: string, name: string): { w: number; h: number; px: Buffer } {
+  const base = join(dir, name);
+  const r = run('pdftoppm', ['-f', String(page + 1), '-l', String(page + 1), '-r', '72', '-gray', '-singlefile', pdf, base]);
+  assert.equal(r.status, 0, r.stderr);
+  const pgm = readFileSync(`${base}.pgm`);
+  const m = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.subarray(0, 40).toString('latin1'))!;
+  const hdr = m[0].length;
+  return { w: Number(m[1]), h: Number(m[2]), px: pgm.subarray(hdr) };
+}
+
+test('visible signature: the widget appearance is drawn inside the rectangle only', async () => {
+  const dir = freshTempDir('sign-visible');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ pages: 2, mediaBox: [0, 0, 600, 800] }));
+  const out = join(dir, 'out.pdf');
+  const rect: [number, number, number, number] = [100, 200, 300, 260];
+  await signWithOpenssl(src, out, { appearance: boxAppearance(1, rect) }, dir);
+  await assertSignedOk(src, out, 'visible', dir, 1);
+  const a = renderGray(src, 1, dir, 'before');
+  const b = renderGray(out, 1, dir, 'after');
+  assert.equal(a.w, 600);
+  assert.equal(b.h, 800);
+  let inside = 0;
+  let changedOutside = 0;
+  for (let y = 0; y < b.h; y++) {
+    for (let x = 0; x < b.w; x++) {
+      const i = y * b.w + x;
+      const pdfY = b.h - y - 0.5;
+      const isInside = x + 0.5 > rect[0] && x + 0.5 < rect[2] && pdfY > rect[1] && pdfY < rect[3];
+      if (isInside) {
+        if (b.px[i]! < 128) inside++;
+      } else if (a.px[i] !== b.px[i]) changedOutside++;
+    }
+  }
+  assert.ok(inside >= 0.95 * (rect[2] - rect[0]) * (rect[3] - rect[1]), `dark pixels inside the rectangle: ${inside}`);
+  assert.equal(changedOutside, 0, 'nothing outside the rectangle changed');
+  // Bad rectangles are refused before anything is written.
+  const bad = join(dir, 'bad.pdf');
+  assert.equal(await codeOf(prepareSignatureFile(src, bad, { contentsSize: 4096, appearance: boxAppearance(0, [300, 200, 100, 260]) })), 'PDF_ERR_BAD_RECTANGLE');
+  assert.equal(await codeOf(prepareSignatureFile(src, bad, { contentsSize: 4096, appearance: boxAppearance(0, [700, 900, 800, 1000]) })), 'PDF_ERR_BAD_RECTANGLE');
+  assert.equal(await codeOf(prepareSignatureFile(src, bad, { contentsSize: 4096, appearance: boxAppearance(5, rect) })), 'PDF_ERR_PAGE_OUT_OF_RANGE');
+  assert.equal(existsSync(bad), false);
+});
+
+test('extractSignatures reports ByteRange, CMS, SubFilter and names', async () => {
+  const dir = freshTempDir('sign-extract');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({}));
+  const out = join(dir, 'out.pdf');
+  const p = await signWithOpenssl(src, out, {}, dir);
+  const [s] = await withFileSource(out, (x) => extractSignatures(x));
+  assert.deepEqual(s!.byteRange, p.byteRange);
+  assert.equal(s!.subFilter, 'ETSI.CAdES.detached');
+  assert.equal(s!.type, 'Sig');
+  assert.equal(s!.contents.length, p.contentsLength);
+  assert.equal(s!.cms[0], 0x30);
+  assert.ok(s!.cms.length < s!.contents.length);
+  assert.equal(s!.coversWholeFile, true);
+  // The pdfsig oracle agrees on the signed ranges.
+  const rep = pdfsig(out, testPki().nssDir)[0]!;
+  assert.match(rep.raw, new RegExp(`\\[0 - ${p.byteRange[1]}\\], \\[${p.byteRange[2]} - ${p.byteRange[2] + p.byteRange[3]}\\]`));
+});
