@@ -3,6 +3,7 @@
  * `size` in listings is [width, height] read from the IHDR chunk (PNG spec §11.2.2).
  */
 import { AppError } from '../../shared/errors.js';
+import { decodePng } from '../../lib/pades/appearance/png.js';
 import { dashedUid } from '../../shared/ids.js';
 import type { OptimizerContext } from './context.js';
 import type { DocumentDownload, UploadPart } from './documents.js';
@@ -39,6 +40,13 @@ export async function uploadImage(ctx: OptimizerContext, gen: ApiGen, parts: Asy
     if (blob.truncated || part.truncated?.()) throw new AppError('DOC_ERR_TOO_LARGE', `Image too large: the limit is ${IMAGE_MAX_BYTES} bytes`);
     const size = pngSize(blob.head);
     if (!size) throw new AppError('IMG_ERR_UNSUPPORTED_TYPE', `Image file type not supported: ${echo(part.mimetype || 'unknown')}`);
+    // Decode it now (CRCs, zlib data, size limits) so a broken image fails here, not at /sign.
+    const src = await blob.openSource();
+    try {
+      decodePng(await src.read(0, src.size));
+    } finally {
+      await src.close();
+    }
     // Both generations document dashed UUIDs for images (oneshot-api.md §1.6).
     void gen;
     const uid = dashedUid();

@@ -16,8 +16,18 @@ export interface AppearanceRequest {
   rect: [number, number, number, number];
   /** PNG bytes of an uploaded image, if any. */
   image: Uint8Array | null;
-  /** Text lines already resolved (no %(CN)s placeholders left); empty for image only. */
-  text: string[];
+  /** Template lines with %(CN)s, %(SUBJECT)s, %(DATE)s, %(E)s/%(EMAIL)s, %(L)s; null → engine default. */
+  text: string[] | null;
+  /** One-Shot `use_signature_text`. */
+  useText: boolean;
+  /** strftime format of %(DATE)s and its IANA zone. */
+  dateFormat: string | null;
+  timezone: string | null;
+  /** Gen C: image and text side by side; QR code URL. */
+  horizontal: boolean;
+  qrcode: string | null;
+  /** Values of the template variables (from the request data: the certificate is issued later). */
+  values: { CN: string; SUBJECT: string; EMAIL: string; L: string; date: Date };
 }
 
 export interface PrepareRequest {

@@ -17,7 +17,6 @@ import type { AppearanceRequest } from './pdf-engine.js';
 import type { ApiGen, DocumentRecord, RequestRecord, TscDigest, TscSigningInfo } from './ports.js';
 import { requireRequest, signerOf, type SignerIdentity } from './requests.js';
 import { LEVELS } from './settings.js';
-import { DEFAULT_DATE_FORMAT, DEFAULT_TEXT, renderLines, strftime } from './signature-text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,6 +30,8 @@ interface Appearance {
   rect: [number, number, number, number];
   imageUid: string | null;
   imageB64: string | null;
+  horizontal: boolean;
+  qrcode: string | null;
 }
 
 interface SignPlan {
@@ -41,13 +42,15 @@ interface SignPlan {
   appearances: Map<string, Appearance>;
   /** Gen C: one appearance for every PDF. */
   globalAppearance: Appearance | null;
-  textLines: string[];
-  dateFormat: string;
-  timezone: string;
+  textLines: string[] | null;
+  useText: boolean;
+  dateFormat: string | null;
+  timezone: string | null;
   metadataUid: string | null;
 }
 
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const flagOf = (v: unknown) => v === true || v === 'true' || v === 1;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 
 function parseRect(v: unknown): [number, number, number, number] | null {
@@ -115,7 +118,7 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
           continue;
         }
       }
-      appearances.set(uid, { page: page!, rect: rect!, imageUid, imageB64: null });
+      appearances.set(uid, { page: page!, rect: rect!, imageUid, imageB64: null, horizontal: flagOf(o.horizontal), qrcode: null });
     }
   }
   if (unknownDocs.length) {
@@ -124,9 +127,9 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
   if (Object.keys(perDocErrors).length) throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid signature options', perDocErrors);
   if (Object.keys(missingImages).length) throw new AppError('IMG_ERR_NOT_FOUND', 'Image not found', missingImages);
 
-  let textLines = DEFAULT_TEXT;
-  let dateFormat = DEFAULT_DATE_FORMAT;
-  let timezone = 'UTC';
+  let textLines: string[] | null = null;
+  let dateFormat: string | null = null;
+  let timezone: string | null = null;
   const fmt = body.signature_format;
   if (isObj(fmt)) {
     if (Array.isArray(fmt.text_format)) textLines = fmt.text_format.map((l) => String(l).slice(0, 200)).slice(0, 10);
@@ -147,12 +150,15 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
       if (!(await ctx.images.get(imageUid))) throw new AppError('IMG_ERR_NOT_FOUND', `The image ${imageUid} cannot be found on disk`);
     }
     const imageB64 = str(a.b64_image) ?? null;
+    if (imageB64 !== null && !/^[A-Za-z0-9+/]+={0,2}$/.test(imageB64.replace(/\s+/g, ''))) {
+      throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'signature.appearance.b64_image': not base64");
+    }
     if (Array.isArray(a.text)) textLines = a.text.map((l) => String(l).slice(0, 200)).slice(0, 10);
     if (str(a.date)) dateFormat = str(a.date)!.slice(0, 100);
     if (str(a.timezone)) timezone = str(a.timezone)!;
-    globalAppearance = { page, rect, imageUid, imageB64 };
+    globalAppearance = { page, rect, imageUid, imageB64, horizontal: flagOf(a.horizontal), qrcode: str(a.qrcode) ?? null };
   }
-  if (body.use_signature_text === false || body.use_signature_text === 'false') textLines = [];
+  const useText = !(body.use_signature_text === false || body.use_signature_text === 'false');
   void gen;
   let metadataUid: string | null = null;
   if (body.metadata !== undefined && body.metadata !== null && body.metadata !== '') {
@@ -163,7 +169,7 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
     secret,
     ...(str(body.ext_unlock_type) ? { extUnlockType: str(body.ext_unlock_type) } : {}),
     ...(str(body.ext_unlock_value) ? { extUnlockValue: str(body.ext_unlock_value) } : {}),
-    level, appearances, globalAppearance, textLines, dateFormat, timezone, metadataUid,
+    level, appearances, globalAppearance, textLines, useText, dateFormat, timezone, metadataUid,
   };
 }
 
@@ -244,12 +250,11 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
   const now = ctx.clock.now();
   const values = {
     CN: commonName(signer),
-    SUBJECT: `CN=${commonName(signer)}${signer.serial_number ? `, serialNumber=${signer.serial_number}` : ''}`,
+    SUBJECT: [`CN=${commonName(signer)}`, signer.serial_number ? `SERIALNUMBER=${signer.id_document_type ?? 'IDC'}${signer.id_document_country ?? 'ES'}-${signer.serial_number}` : '', `C=${signer.id_document_country ?? 'ES'}`].filter(Boolean).join(', '),
     EMAIL: signer.email,
-    L: signer.id_document_country ?? '',
-    DATE: strftime(now, p.dateFormat, p.timezone),
+    L: '',
+    date: now,
   };
-  const text = renderLines(p.textLines, values);
   await ensureContract(ctx, r);
   const prepared: Prepared[] = [];
   const attempt = `${now.getTime().toString(36)}`;
@@ -267,7 +272,10 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
       let appearance: AppearanceRequest | null = null;
       if (a) {
         const image = a.imageUid ? await imageBytes(ctx, a.imageUid) : a.imageB64 ? Buffer.from(a.imageB64, 'base64') : null;
-        appearance = { page: a.page, rect: a.rect, image, text };
+        appearance = {
+          page: a.page, rect: a.rect, image, text: p.textLines, useText: p.useText, dateFormat: p.dateFormat, timezone: p.timezone,
+          horizontal: a.horizontal, qrcode: a.qrcode, values,
+        };
       }
       const workKey = `${r.pk}/${t.id}.signing-${attempt}`;
       const prep = await ctx.pdf.prepare({

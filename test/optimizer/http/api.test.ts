@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makePng } from '../../support/optimizer-png.js';
 import { buildPdf } from '../../support/pdf-build.js';
 import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
 import { startHarness, type Harness } from '../../support/optimizer-harness.js';
@@ -25,8 +26,7 @@ after(async () => {
 });
 
 const PERSON = { given_name: 'Ana', surname_1: 'García', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
-// A tiny valid PNG (1x1 RGBA), independent of the code under test.
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360f8cf000000030101000518d84e0000000049454e44ae426082', 'hex');
+const PNG = makePng(60, 20);
 
 test('hello under every prefix, with and without trailing slash; envelope by generation', async () => {
   for (const p of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
@@ -204,7 +204,7 @@ test('images: PNG only, [w,h] size, get/delete; metadata CRUD', async () => {
   assert.equal(up.status, 200, JSON.stringify(up.json));
   const uid = up.json.details as string;
   const list = await h.call('GET', '/api/v1/images');
-  assert.deepEqual(list.json.details[uid].size, [1, 1]);
+  assert.deepEqual(list.json.details[uid].size, [60, 20]);
   const g = await h.call('GET', `/api/v1/image/${uid}`);
   assert.equal(g.headers['content-type'], 'image/png');
   assert.ok(g.body.equals(PNG));

@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { makePng } from '../../support/optimizer-png.js';
 import { buildPdf } from '../../support/pdf-build.js';
 import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
 import { startHarness, type Harness, type Part } from '../../support/optimizer-harness.js';
@@ -40,7 +41,7 @@ async function upload(url: string, parts: Part[]) {
   return r;
 }
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360f8cf000000030101000518d84e0000000049454e44ae426082', 'hex');
+const PNG = makePng(60, 20);
 
 test('the schema check can fail (guards the check itself)', () => {
   assert.notEqual(spec.check('POST', '/api/v1/request', 201, { status: '201 Created', details: 'not a number' }), null);
