@@ -100,6 +100,7 @@ export function createAppearance(spec: AppearanceSpec, assets: AppearanceAssets,
   const rect = typeof spec.rect === 'string' ? parseRect(spec.rect) : validateRect(spec.rect);
   checkSize('fontSize', spec.fontSize);
   checkSize('maxFontSize', spec.maxFontSize);
+  if (spec.text !== undefined && !Array.isArray(spec.text)) bad('text must be an array of lines');
   if (spec.dateFormat !== undefined && (typeof spec.dateFormat !== 'string' || spec.dateFormat.length > 200)) bad('dateFormat must be a string of at most 200 characters');
   const imageMode: ImageMode = spec.horizontal ? 'left' : (spec.imageMode ?? 'behind');
   if (!['behind', 'above', 'left'].includes(imageMode)) bad(`Unknown image mode ${String(imageMode)}`);

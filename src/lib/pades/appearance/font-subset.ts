@@ -115,6 +115,8 @@ export function createFontSubset(font: LoadedFont, glyphs: Iterable<ShapedGlyph>
   const cids = new Map<number, number>([[0, 0]]);
   for (const gid of gids) cids.set(gid, subset.includeGlyph(gid));
   const ttf = subset.encode();
+  // After encode() the subset also holds the components of compound glyphs.
+  const glyphCount = (subset as unknown as { glyphs: number[] }).glyphs.length;
   const tag = subsetTag(font.postscriptName, gids);
   const baseFont = `${tag}+${font.postscriptName}`;
   const upm = font.unitsPerEm;
@@ -136,7 +138,10 @@ export function createFontSubset(font: LoadedFont, glyphs: Iterable<ShapedGlyph>
         new PdfDict({ Length1: ttf.length, Filter: N('FlateDecode') }),
         new Uint8Array(deflateSync(ttf, { level: 9 })),
       ));
-      const descriptor = alloc.add(fontDescriptor(font, baseFont, fontFile));
+      const descriptor = fontDescriptor(font, baseFont, fontFile);
+      // /CIDSet: required for CIDFont subsets by PDF/A-1 (ISO 19005-1 §6.3.5), allowed elsewhere.
+      descriptor.set('CIDSet', alloc.add(new PdfStream(new PdfDict({ Filter: N('FlateDecode') }), new Uint8Array(deflateSync(cidSet(glyphCount))))));
+      const descriptorRef = alloc.add(descriptor);
       const cidFont = alloc.add(new PdfDict({
         Type: N('Font'),
         Subtype: N('CIDFontType2'),
@@ -146,7 +151,7 @@ export function createFontSubset(font: LoadedFont, glyphs: Iterable<ShapedGlyph>
           Ordering: PdfString.text('Identity'),
           Supplement: 0,
         }),
-        FontDescriptor: descriptor,
+        FontDescriptor: descriptorRef,
         DW: widths.get(0) ?? 1000,
         W: widthArray(widths),
         CIDToGIDMap: N('Identity'),
@@ -165,6 +170,13 @@ export function createFontSubset(font: LoadedFont, glyphs: Iterable<ShapedGlyph>
       }));
     },
   };
+}
+
+/** Bit string with one bit per CID, high-order bit first, set for CIDs 0 … count-1 (§9.8.3, Table 124). */
+function cidSet(count: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(count / 8));
+  for (let cid = 0; cid < count; cid++) bits[cid >> 3] = bits[cid >> 3]! | (0x80 >> (cid & 7));
+  return bits;
 }
 
 /** Six uppercase letters (§9.6.4) from a hash of the glyph set: deterministic, not random. */

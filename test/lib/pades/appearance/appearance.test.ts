@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
+import * as fontkit from 'fontkit';
 import { createAppearance, type AppearanceSpec } from '../../../../src/lib/pades/appearance/index.js';
 import { PdfDict, PdfName, PdfStream, isRef, type PdfRef } from '../../../../src/lib/pdf/objects.js';
 import { AppError, type ErrorCode } from '../../../../src/shared/errors.js';
@@ -48,6 +49,7 @@ test('bad inputs fail in createAppearance with their codes', () => {
   expectCode('PDF_ERR_BAD_APPEARANCE', () => createAppearance({ ...SPEC, qrPosition: 'top' as 'left' }, { font: FONT }, V));
   expectCode('PDF_ERR_BAD_APPEARANCE', () => createAppearance({ ...SPEC, imageMode: 'tiled' as 'behind' }, { font: FONT }, V));
   expectCode('PDF_ERR_BAD_APPEARANCE', () => createAppearance(SPEC, {}, V), /font is required/);
+  expectCode('PDF_ERR_BAD_APPEARANCE', () => createAppearance({ ...SPEC, text: 'Signed by %(CN)s' as unknown as string[] }, { font: FONT }, V), /array/);
   expectCode('PDF_ERR_BAD_IMAGE', () => createAppearance(SPEC, { font: FONT, image: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0]) }, V), /PNG/);
   expectCode('PDF_ERR_BAD_IMAGE', () => createAppearance(SPEC, { font: FONT, image: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]) }, V));
 });
@@ -95,7 +97,15 @@ test('build() adds a form XObject with BBox, resources, and a Type0/CIDFontType2
   assert.equal(name(cid.get('Subtype')), 'CIDFontType2');
   assert.equal(name(cid.get('CIDToGIDMap')), 'Identity');
   const desc = get(cid.get('FontDescriptor') as PdfRef) as PdfDict;
-  for (const k of ['FontName', 'Flags', 'FontBBox', 'ItalicAngle', 'Ascent', 'Descent', 'CapHeight', 'StemV', 'FontFile2']) assert.ok(desc.has(k), k);
+  for (const k of ['FontName', 'Flags', 'FontBBox', 'ItalicAngle', 'Ascent', 'Descent', 'CapHeight', 'StemV', 'FontFile2', 'CIDSet']) assert.ok(desc.has(k), k);
+  // /CIDSet (PDF/A-1 §6.3.5) has exactly one bit per glyph of the embedded subset.
+  const ttf = inflateSync((get(desc.get('FontFile2') as PdfRef) as PdfStream).data);
+  const numGlyphs = (fontkit.create(ttf) as fontkit.Font).numGlyphs;
+  const bits = inflateSync((get(desc.get('CIDSet') as PdfRef) as PdfStream).data);
+  const set = [...bits].reduce((n, b) => n + b.toString(2).split('1').length - 1, 0);
+  assert.equal(set, numGlyphs);
+  assert.equal(bits.length, Math.ceil(numGlyphs / 8));
+  assert.equal(bits[0]! & 0x80, 0x80, 'CID 0 (.notdef) present');
   assert.equal(name(desc.get('FontName')), name(type0.get('BaseFont')));
   // Every object build() referenced was added through the allocator (nothing dangling).
   const nums = new Set(alloc.objects.map((o) => o.ref.num));
