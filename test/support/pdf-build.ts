@@ -273,3 +273,33 @@ export function classicPdf(bodies: string[], opts: { version?: string; trailer?:
   s += `trailer\n<< /Size ${bodies.length + 1} /Root 1 0 R ${opts.trailer ?? ''} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
   return Buffer.from(s, 'latin1');
 }
+
+/**
+ * Appends one update whose cross-reference section is an (uncompressed) xref stream, to a file
+ * whose last section is a classic table: a mixed /Prev chain as some editors produce.
+ */
+export function addXrefStreamRevision(pdf: Buffer): Buffer {
+  const text = pdf.toString('latin1');
+  const sx = text.lastIndexOf('startxref');
+  const prev = Number(/startxref\s+(\d+)/.exec(text.slice(sx))![1]);
+  const trailer = text.slice(text.lastIndexOf('trailer'), sx);
+  const size = Number(/\/Size (\d+)/.exec(trailer)![1]);
+  const root = /\/Root (\d+ \d+ R)/.exec(trailer)![1];
+  const objAt = pdf.length;
+  const obj = Buffer.from(`${size} 0 obj\n<< /Producer (xref stream update) >>\nendobj\n`, 'latin1');
+  const xsAt = objAt + obj.length;
+  const row = (type: number, a: number, b: number) => {
+    const r = Buffer.alloc(7);
+    r[0] = type;
+    r.writeUInt32BE(a, 1);
+    r.writeUInt16BE(b, 5);
+    return r;
+  };
+  const data = Buffer.concat([row(1, objAt, 0), row(1, xsAt, 0)]);
+  const head = Buffer.from(
+    `${size + 1} 0 obj\n<< /Type /XRef /Size ${size + 2} /Root ${root} /Info ${size} 0 R /Prev ${prev} /W [1 4 2] /Index [${size} 2] /Length ${data.length} >>\nstream\n`,
+    'latin1',
+  );
+  const tail = Buffer.from(`\nendstream\nendobj\nstartxref\n${xsAt}\n%%EOF\n`, 'latin1');
+  return Buffer.concat([pdf, obj, head, data, tail]);
+}

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode } from '../../src/shared/errors.js';
-import { addRevisions, buildPdf, classicPdf } from './pdf-build.js';
+import { addRevisions, addXrefStreamRevision, buildPdf, classicPdf } from './pdf-build.js';
 import { freshTempDir, hasTool, runOk } from './pdf-tools.js';
 
 export interface CorpusEntry {
@@ -112,6 +112,27 @@ async function buildCorpus(): Promise<Corpus> {
   add({ name: 'hand-annots-direct', producer: 'hand', pages: 2, xrefKind: 'table' }, buildPdf({ pages: 2, annotations: 'direct' }));
   add({ name: 'hand-annots-indirect', producer: 'hand', pages: 2, xrefKind: 'stream' }, buildPdf({ pages: 2, annotations: 'indirect', xref: 'stream' }));
   add({ name: 'hand-no-id', producer: 'hand', pages: 1, xrefKind: 'table' }, buildPdf({ withId: false }));
+  // A 200 kB dictionary: the reader's parse window must grow past its first guess.
+  add({ name: 'hand-big-dict', producer: 'hand', pages: 1, xrefKind: 'table' }, buildPdf({ catalogExtra: `/Big (${'x'.repeat(200_000)})` }));
+  // Table section, then an xref-stream update on top (mixed /Prev chain).
+  add({ name: 'hand-table-then-xref-stream', producer: 'hand', pages: 2, xrefKind: 'stream' }, addXrefStreamRevision(buildPdf({ pages: 2, version: '1.5' })));
+  // Existing AcroForm shapes: direct in the catalog, and indirect with an indirect /Fields array.
+  const field = (page: number) => `<< /FT /Tx /T (name) /V (Jane) /Type /Annot /Subtype /Widget /Rect [72 700 272 724] /P ${page} 0 R /F 4 >>`;
+  add({ name: 'hand-acroform-direct', producer: 'hand', pages: 1, xrefKind: 'table', form: true }, classicPdf([
+    '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /DA (/Helv 0 Tf 0 g) >> >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>',
+    field(3),
+  ], { version: '1.4' }));
+  add({ name: 'hand-acroform-indirect-fields', producer: 'hand', pages: 1, xrefKind: 'table', form: true }, classicPdf([
+    '<< /Type /Catalog /Pages 2 0 R /AcroForm 5 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots 7 0 R >>',
+    field(3),
+    '<< /Fields 6 0 R /SigFlags 0 >>',
+    '[4 0 R]',
+    '[4 0 R]',
+  ]));
 
   // pdf-lib: object streams by default; with an AcroForm (text field + check box).
   add({ name: 'pdflib-objstm-form', producer: 'pdf-lib', pages: 3, xrefKind: 'stream', form: true }, await pdfLibDoc({ objectStreams: true, form: true }));
@@ -129,6 +150,8 @@ async function buildCorpus(): Promise<Corpus> {
   q('qpdf-object-streams', ['--object-streams=generate'], { xrefKind: 'stream' });
   q('qpdf-linearized', ['--linearize'], { xrefKind: 'table', linearized: true });
   q('qpdf-linearized-objstm', ['--linearize', '--object-streams=generate'], { xrefKind: 'stream', linearized: true });
+  // QDF: uncompressed, with comments between objects.
+  q('qpdf-qdf', ['--qdf'], { xrefKind: 'table' });
 
   // Ghostscript pdfwrite from a PostScript program.
   const ps = join(dir, 'gs-input.ps');
@@ -136,6 +159,11 @@ async function buildCorpus(): Promise<Corpus> {
   const gsOut = join(dir, 'ghostscript.pdf');
   runOk('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=pdfwrite', `-sOutputFile=${gsOut}`, ps]);
   valid.push({ name: 'ghostscript', producer: 'ghostscript', pages: 3, path: gsOut });
+  const gsLin = join(dir, 'ghostscript-linearized.pdf');
+  runOk('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=pdfwrite', '-dFastWebView=true', `-sOutputFile=${gsLin}`, ps]);
+  valid.push({ name: 'ghostscript-linearized', producer: 'ghostscript', pages: 3, path: gsLin });
+  // (poppler's `pdfsig -add-signature` would be a foreign signer for "already signed" inputs,
+  // but 22.12 writes a digest-mismatched signature here, so our own first signature serves.)
 
   // LibreOffice: only when installed (see the header comment); not on the test image.
   if (hasTool('soffice')) {
