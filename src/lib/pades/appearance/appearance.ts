@@ -9,9 +9,8 @@ import { deflateSync } from 'node:zlib';
 import { AppError } from '../../../shared/errors.js';
 import { N, PdfDict, PdfStream, latin1, type ObjectAllocator, type PdfRef } from '../../pdf/objects.js';
 import { createFontSubset, loadFont, type FontSubset, type LoadedFont } from './font-subset.js';
-import { createImageXObject, type ImageXObject } from './image-xobject.js';
+import { createImageXObject, encodeImage, type EncodedImage, type ImageXObject } from './image-xobject.js';
 import { computeAreas, fitText, shapeLine, type ImageMode, type ShapedLine } from './layout.js';
-import { decodePng, isPng } from './png.js';
 import { qrMatrix, qrOperators, type QrMatrix } from './qr.js';
 import { fmt } from './pdf-number.js';
 import { parseRect, validateRect, type Rect } from './rect.js';
@@ -52,8 +51,8 @@ export interface AppearanceSpec {
 export interface AppearanceAssets {
   /** TrueType font bytes (e.g. DejaVuSans.ttf). Required when text is drawn. */
   font?: Uint8Array;
-  /** PNG bytes of the signature image. */
-  image?: Uint8Array;
+  /** PNG bytes of the signature image, or the result of encodeImage() (e.g. from a cache). */
+  image?: Uint8Array | EncodedImage;
 }
 
 /** Extra, optional input of build(): the page's /Rotate, so the signature reads upright. */
@@ -122,8 +121,9 @@ export function createAppearance(spec: AppearanceSpec, assets: AppearanceAssets,
 
   let image: ImageXObject | undefined;
   if (assets.image) {
-    if (!isPng(assets.image)) throw new AppError('PDF_ERR_BAD_IMAGE', 'The signature image must be a PNG file');
-    image = createImageXObject(decodePng(assets.image), { flattenAlpha: spec.flattenAlpha === true });
+    const flattenAlpha = spec.flattenAlpha === true;
+    const encoded = assets.image instanceof Uint8Array ? encodeImage(assets.image, { flattenAlpha }) : assets.image;
+    image = createImageXObject(encoded, { flattenAlpha });
   }
   const qr: QrMatrix | undefined = spec.qrcode !== undefined && spec.qrcode !== '' ? qrMatrix(spec.qrcode) : undefined;
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
-import { createAppearance, type AppearanceSpec } from '../../../../src/lib/pades/appearance/index.js';
+import { createAppearance, encodeImage, type AppearanceSpec } from '../../../../src/lib/pades/appearance/index.js';
 import { PdfDict, PdfName, PdfStream, isRef, type PdfRef } from '../../../../src/lib/pdf/objects.js';
 import { AppError, type ErrorCode } from '../../../../src/shared/errors.js';
 import { TestAllocator } from '../../../support/appearance-pdf.js';
@@ -110,4 +110,23 @@ test('build() adds a form XObject with BBox, resources, and a Type0/CIDFontType2
   // Every object build() referenced was added through the allocator (nothing dangling).
   const nums = new Set(alloc.objects.map((o) => o.ref.num));
   for (const r of [cid.get('FontDescriptor'), desc.get('FontFile2'), type0.get('ToUnicode')]) assert.ok(nums.has((r as PdfRef).num));
+});
+
+test('encodeImage() output (e.g. cached in Redis) gives the same objects as the PNG itself', () => {
+  const png = encode('pamtopng', toPam(makeImage(16, 8, 4, 255, 0, 9)));
+  const enc = encodeImage(png);
+  assert.ok(enc.mask, 'alpha kept as a mask');
+  // Round trip through a cache's JSON/base64 form.
+  const json = JSON.stringify({ ...enc, data: Buffer.from(enc.data).toString('base64'), mask: Buffer.from(enc.mask!).toString('base64') });
+  const back = JSON.parse(json) as { width: number; height: number; colors: 1 | 3; data: string; mask: string };
+  const cached = { ...back, data: new Uint8Array(Buffer.from(back.data, 'base64')), mask: new Uint8Array(Buffer.from(back.mask, 'base64')) };
+  const objects = (image: Uint8Array | typeof cached) => {
+    const alloc = new TestAllocator(1);
+    createAppearance({ ...SPEC, horizontal: true }, { font: FONT, image }, V).build(alloc, { width: 200, height: 60 });
+    return alloc.objects;
+  };
+  assert.deepEqual(objects(cached), objects(png));
+  expectCode('PDF_ERR_BAD_IMAGE', () => createAppearance({ ...SPEC, flattenAlpha: true }, { font: FONT, image: cached }, V), /flattenAlpha/);
+  expectCode('PDF_ERR_BAD_IMAGE', () => createAppearance(SPEC, { font: FONT, image: { ...cached, width: 0 } }, V));
+  expectCode('PDF_ERR_BAD_IMAGE', () => createAppearance(SPEC, { font: FONT, image: { ...cached, colors: 4 as 3 } }, V));
 });
