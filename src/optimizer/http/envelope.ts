@@ -55,7 +55,7 @@ export function toAppError(err: unknown, limits: { maxFilesPerCall: number; maxU
   }
   if (e instanceof SyntaxError && e.statusCode === 400) return new AppError('API_ERR_INVALID_JSON', `Could not parse JSON body - ${e.message}`);
   // busboy's complaints about a cut or malformed multipart body
-  if (e && /Unexpected end of form|Part terminated early|Malformed part header|Boundary not found/i.test(e.message ?? '')) {
+  if (e && /Unexpected end of (form|multipart data)|Part terminated early|Malformed part header|Boundary not found/i.test(e.message ?? '')) {
     return new AppError('API_ERR_INVALID_PARAMETER', 'Malformed multipart body');
   }
   if (e?.statusCode === 404) return new AppError('API_ERR_NOT_FOUND', 'Not Found');

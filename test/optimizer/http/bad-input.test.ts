@@ -1,0 +1,198 @@
+/**
+ * Bad input gets the documented 4xx envelope and changes nothing: unknown pk/uid, path tricks,
+ * non-PDF, encrypted and truncated PDFs, too many files, oversized bodies, malformed JSON and
+ * multipart, missing fields, wrong OTP, OTP reuse, sign twice, illegal transitions.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { buildPdf } from '../../support/pdf-build.js';
+import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
+import { multipart, startHarness, type Harness, type Res } from '../../support/optimizer-harness.js';
+
+let tsc: FakeTsc;
+let h: Harness;
+let scratch: string;
+let pk: number;
+let docUid: string;
+const PERSON = { given_name: 'Ana', surname_1: 'García', email: 'ana@example.com', mobile_phone_number: '+34600111222' };
+const MAX = 20_000;
+
+before(async () => {
+  tsc = await startFakeTsc();
+  h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey, env: { OPTIMIZER_MAX_UPLOAD_BYTES: String(MAX), OPTIMIZER_MAX_DOCUMENTS: '4' } });
+  scratch = await mkdtemp(join(tmpdir(), 'oneshot-bad-'));
+  pk = (await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO })).json.details;
+  docUid = (await h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'a.pdf', type: 'application/pdf', data: buildPdf() }])).json.details;
+});
+after(async () => {
+  await h.close();
+  await tsc.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
+  }
+  return out.sort();
+}
+
+/** Everything a bad call could have changed. */
+async function snapshot() {
+  const blobs = join(h.config.optimizerDir, 'blobs');
+  return {
+    blobs: await files(blobs),
+    docs: (await h.call('GET', `/api/v1/documents/${pk}`)).json,
+    local: await h.opt.ctx.requests.get(pk),
+    remote: tsc.state.get(pk)!.status,
+    tokens: (await h.call('GET', '/api/v1/tokens')).json,
+    settings: (await h.call('GET', '/api/v1/settings')).json,
+  };
+}
+
+async function expectUnchanged(status: number, call: () => Promise<Res>, text?: string | RegExp): Promise<Res> {
+  const before = await snapshot();
+  const r = await call();
+  assert.equal(r.status, status, `${JSON.stringify(r.json)}`);
+  const invalidJson = status === 400 && r.json.status === '400 Invalid JSON';
+  if (!invalidJson) assert.equal(r.json.status, `${status} ${({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity' } as Record<number, string>)[status]}`);
+  if (text instanceof RegExp) assert.match(String(r.json.details), text);
+  else if (text !== undefined) assert.equal(r.json.details, text);
+  assert.deepEqual(await snapshot(), before);
+  return r;
+}
+
+const pdfPart = (data: Buffer | string, name = 'file', type = 'application/pdf') => ({ name, filename: `${name}.pdf`, type, data });
+
+test('unknown pk on every request route: documented 404 texts', async () => {
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/request/999999'), 'Request not found. Make sure the upload directory is correct.');
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/request/abc'), 'Request not found. Make sure the upload directory is correct.');
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/async/status/999999'), 'Request 999999 not found. Make sure the upload directory is correct');
+  await expectUnchanged(404, () => h.call('POST', '/api/v1/sign/999999', { secret: '123456' }), 'Request 999999 not found. Cannot sign documents');
+  await expectUnchanged(404, () => h.upload('/api/v1/document/999999', [pdfPart(buildPdf())]), 'Cannot upload document: Request 999999 not found on disk');
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/documents/999999'), 'No documents found for specified Request');
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/document/999999/contract'), 'Request 999999 not found');
+  await expectUnchanged(404, () => h.call('DELETE', '/api/v1/request/999999'), 'Request 999999 not found');
+  await expectUnchanged(404, () => h.call('PUT', '/api/v1/request/-1', { given_name: 'x' }), 'Request -1 not found');
+});
+
+test('unknown uid, bad type and path tricks: 404/400, never a file outside the store', async () => {
+  await expectUnchanged(404, () => h.call('GET', `/api/v1/document/${pk}/original/ffffffff-ffff-4fff-8fff-ffffffffffff`), 'Document not found');
+  await expectUnchanged(404, () => h.call('GET', `/api/v1/document/${pk}/original/..%2F..%2F..%2Fetc%2Fpasswd`), 'Document not found');
+  await expectUnchanged(404, () => h.call('GET', `/api/v1/document/${pk}/original/${docUid}.original`), 'Document not found');
+  await expectUnchanged(400, () => h.call('GET', `/api/v1/document/${pk}/both/${docUid}`));
+  await expectUnchanged(404, () => h.call('DELETE', `/api/v1/document/${pk}/original/..%2F${docUid}`), /^Document not found with uid /);
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/image/..%2F..%2Fsettings.json'), /^Image with uid/);
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/token/..%2Fmaster.key'), /^Token .* not found$/);
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/metadata/..%2F..%2Fmaster.key'), 'Metadata not found on disk');
+  await expectUnchanged(404, () => h.call('GET', '/api/v1/metadata/%2e%2e'));
+});
+
+test('uploads: non-PDF 415, encrypted and truncated PDFs refused, all-or-nothing', async () => {
+  await expectUnchanged(415, () => h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'x.txt', type: 'text/plain', data: 'not a pdf' }]), 'Unsupported file type: text/plain');
+  // A PNG labelled as PDF is still not a PDF.
+  await expectUnchanged(415, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(Buffer.from('\x89PNG\r\n\x1a\n0000', 'latin1'))]), 'Unsupported file type: application/pdf');
+  const plain = join(scratch, 'plain.pdf');
+  const enc = join(scratch, 'enc.pdf');
+  await writeFile(plain, buildPdf({ pages: 2 }));
+  // qpdf must be installed (scripts/setup-test-env.sh): a missing tool fails the test.
+  execFileSync('qpdf', ['--encrypt', 'user', 'owner', '256', '--', plain, enc]);
+  const encrypted = await readFile(enc);
+  await expectUnchanged(422, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(encrypted)]), 'Encrypted PDF documents cannot be signed: remove the password first');
+  const good = buildPdf({ pages: 3 });
+  await expectUnchanged(422, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(good.subarray(0, Math.floor(good.length * 0.6)))]));
+  await expectUnchanged(415, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(Buffer.from('%PDF-1.7\n%%EOF\n'))]), 'The document is not a PDF');
+  // One bad part discards the good ones uploaded in the same call.
+  await expectUnchanged(415, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(buildPdf()), { name: 'file2', filename: 'x.doc', type: 'application/msword', data: 'MS' }]), 'Unsupported file type: application/msword');
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(buildPdf()), pdfPart(Buffer.alloc(0), 'empty')]), "Empty file in field 'empty'");
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, [{ name: 'other', data: 'just a field' }]), "Missing required parameter: 'file'");
+});
+
+test('limits: too many files per call, per request, oversized file and JSON body', async () => {
+  const eleven = Array.from({ length: 11 }, (_, i) => pdfPart(buildPdf(), `file${i}`));
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, eleven), /^Maximum number of documents per call is 10$|^Maximum number of document reached for Request/);
+  // OPTIMIZER_MAX_DOCUMENTS=4 and one document is already there.
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(buildPdf()), pdfPart(buildPdf(), 'f2'), pdfPart(buildPdf(), 'f3'), pdfPart(buildPdf(), 'f4')]), `Maximum number of document reached for Request ${pk}`);
+  const big = Buffer.concat([buildPdf(), Buffer.alloc(MAX, 0x20)]);
+  await expectUnchanged(413, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(big)]), `File too large: the limit is ${MAX} bytes`);
+  const huge = JSON.stringify({ secret: '1', pad: 'x'.repeat(1_100_000) });
+  await expectUnchanged(413, () => h.call('POST', `/api/v1/sign/${pk}`, huge, { 'content-type': 'application/json' }), 'Request body too large');
+  const hashBig = JSON.stringify({ messageDigest: 'A'.repeat(70_000) });
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, [{ name: 'hashfile', filename: 'h.json', type: 'application/json', data: hashBig }]), 'Invalid hashfile: larger than 64 KiB');
+});
+
+test('malformed bodies: JSON, multipart, content type, hashfile', async () => {
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', '{"general": {', { 'content-type': 'application/json' }));
+  const r = await h.call('POST', `/api/v1/sign/${pk}`, '[1,2', { 'content-type': 'application/json' });
+  assert.equal(r.json.status, '400 Invalid JSON');
+  const { payload, contentType } = multipart([pdfPart(buildPdf())]);
+  await expectUnchanged(400, async () => {
+    const res = await h.opt.app.inject({ method: 'POST', url: `/api/v1/document/${pk}`, payload: payload.subarray(0, payload.length - 60), headers: { 'content-type': contentType } });
+    return { status: res.statusCode, json: res.json(), body: res.rawPayload, headers: res.headers };
+  });
+  await expectUnchanged(415, () => h.call('POST', '/api/v1/token', '<xml/>', { 'content-type': 'application/xml' }));
+  await expectUnchanged(415, () => h.call('POST', `/api/v1/document/${pk}`, { file: 'x' }));
+  const hf = (j: unknown) => [{ name: 'hashfile', filename: 'h.json', type: 'application/json', data: typeof j === 'string' ? j : JSON.stringify(j) }];
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf('{nope')), 'Invalid hashfile: not valid JSON');
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf({ digestAlgorithm: 'sha256' })), "Invalid hashfile: missing 'messageDigest'");
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf({ messageDigest: Buffer.alloc(20).toString('base64') })), /SHA-256 digest/);
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf({ messageDigest: Buffer.alloc(32).toString('base64'), digestAlgorithm: 'md5' })), 'Unsupported digestAlgorithm: md5');
+  await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf({ messageDigest: Buffer.alloc(32).toString('base64'), otherAuthAttributes: [{ oid: 'x', values: [] }] })), /otherAuthAttributes\[0\]/);
+});
+
+test('missing and invalid fields', async () => {
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, {}), "Missing required parameter: 'secret'");
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/token', { password: 'x' }), "Missing required parameter: 'username'");
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...FAKE_RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', level: 'B-XYZ' }));
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', options: { [docUid]: { position: 'a,b', page: 0 } } }));
+  const perDoc = await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', options: { [docUid]: { position: '1,1,50,50' } } }));
+  assert.deepEqual(perDoc.json.details, { [docUid]: `Missing required parameter 'page' for file ${docUid}` });
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', { signature: { level: 'B-Z' } }));
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', { tsa: 'not an object' }));
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/metadata', { metadata: '***', metadata_oid: '1.2.3' }));
+});
+
+test('OTP and signing: wrong OTP, sign twice / OTP reuse, illegal transitions', async () => {
+  // The signer sees the contract first (it is fetched from the TSC once and kept).
+  assert.equal((await h.call('GET', `/api/v1/document/${pk}/contract`)).status, 200);
+  await h.call('POST', `/api/v1/otp/${pk}`);
+  const code = tsc.otps.get(pk)!;
+  await expectUnchanged(403, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code === '000000' ? '000001' : '000000' }), 'Confirmation Code invalid');
+  // Page out of range fails while preparing, before the TSC is asked: the OTP is not consumed.
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code, options: { [docUid]: { position: '10,10,100,60', page: 7 } } }));
+  const ok = await h.call('POST', `/api/v1/sign/${pk}`, { secret: code });
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  await expectUnchanged(412, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code }), 'Request already in ISSUED status');
+  await expectUnchanged(412, () => h.call('POST', `/api/v1/otp/${pk}`), 'Error occured during OTP generation: Invalid request status');
+  await expectUnchanged(412, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(buildPdf())]), 'Request already in ISSUED status');
+  await expectUnchanged(412, () => h.call('PUT', `/api/v1/request/${pk}`, { given_name: 'Eve' }));
+  // A request with no documents cannot be signed; a cancelled one is gone.
+  const empty = (await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO })).json.details;
+  const r = await h.call('POST', `/api/v1/sign/${empty}`, { secret: '123456' });
+  assert.equal(r.status, 404);
+  assert.equal(r.json.details, 'No documents found for specified Request');
+  assert.equal(tsc.state.get(empty)!.status, 'ENROLLREADY');
+});
+
+test('API key: required on every route when set, never on /docs', async () => {
+  const k = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey, env: { OPTIMIZER_API_KEY: 'opt-secret-key' } });
+  try {
+    const no = await k.call('GET', '/api/v1/tokens');
+    assert.equal(no.status, 401);
+    assert.deepEqual(no.json, { status: '401 Unauthorized', details: 'Missing or invalid API key' });
+    assert.equal((await k.call('GET', '/oneshot/api/v1/hello', undefined, { 'x-api-key': 'wrong' })).json.status, 'error');
+    assert.equal((await k.call('POST', '/api/v1/settings', { general: { usepdfclean: true } }, { authorization: 'Bearer nope' })).status, 401);
+    assert.equal((await k.call('GET', '/api/v1/tokens', undefined, { 'x-api-key': 'opt-secret-key' })).status, 200);
+    assert.equal((await k.call('GET', '/api/v1/settings', undefined, { authorization: 'Bearer opt-secret-key' })).status, 200);
+    assert.equal((await k.call('GET', '/docs/json')).status, 200);
+  } finally {
+    await k.close();
+  }
+});
