@@ -30,6 +30,8 @@ export interface FakeTsc {
   state: Map<number, Req>;
   /** Make the next /sign calls fail with this TSC error. */
   failSign: { status: number; code: string; message: string } | null;
+  /** Holds each /sign answer this long (concurrency tests). */
+  signDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export async function startFakeTsc(): Promise<FakeTsc> {
   const requests: RecordedRequest[] = [];
   let nextPk = 1000;
   const fake: FakeTsc = {
-    url: '', apiKey, requests, otps, raos, state, failSign: null,
+    url: '', apiKey, requests, otps, raos, state, failSign: null, signDelayMs: 0,
     close: () => new Promise((res) => server.close(() => res())),
   };
 
@@ -140,6 +142,7 @@ export async function startFakeTsc(): Promise<FakeTsc> {
       case 'GET /tsc/v1/signing-info':
         return send(res, 200, { key_algorithm: 'EC-P256', cms_max_bytes: 9000, chain: [] });
       case 'POST /requests/:pk/sign': {
+        if (fake.signDelayMs) await new Promise((r) => setTimeout(r, fake.signDelayMs));
         if (q!.status === 'ISSUED') return fail(res, 412, 'REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
         if (fake.failSign) return fail(res, fake.failSign.status, fake.failSign.code, fake.failSign.message);
         if (!q!.otp || q!.otpUsed || json.secret !== q!.otp) return fail(res, 403, 'OTP_ERR_INVALID', 'Confirmation Code invalid');

@@ -207,7 +207,7 @@ export interface Settings {
     useproxycredentials: string;
   };
   general: { environment: Environment; rootstore: string; configuration: string; usepdfclean: boolean };
-  /** Our own: PAdES level (B-B, B-T, B-LT, B-LTA) and the async webhook target. */
+  /** Our own: PAdES level (B-B or B-T in this build) and the async webhook target. */
   signature: { level: string };
   webhook: { url: string };
   [section: string]: unknown;

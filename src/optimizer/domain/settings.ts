@@ -7,7 +7,11 @@ import { AppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import type { Settings } from './ports.js';
 
-export const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const;
+/**
+ * PAdES levels this build produces (ETSI EN 319 142-1 §6): B-B and B-T (timestamp from the TSC).
+ * B-LT/B-LTA (DSS and document timestamp increments) are refused rather than silently downgraded.
+ */
+export const LEVELS = ['B-B', 'B-T'] as const;
 
 export function defaultSettings(): Settings {
   return {

@@ -42,7 +42,7 @@ export const SettingsBody = Type.Object(
         configuration: Type.Optional(Type.String()), usepdfclean: Type.Optional(StrOrBool),
       }),
     ),
-    signature: Type.Optional(Type.Object({ level: Type.Optional(Type.String({ description: 'B-B | B-T | B-LT | B-LTA' })) })),
+    signature: Type.Optional(Type.Object({ level: Type.Optional(Type.String({ description: 'B-B | B-T' })) })),
     webhook: Type.Optional(Type.Object({ url: Type.Optional(Type.String()) })),
   },
   { additionalProperties: true },
@@ -111,7 +111,7 @@ export const SignBody = Type.Object(
     ext_unlock_value: Type.Optional(Type.String()),
     use_signature_text: Type.Optional(StrOrBool),
     metadata: Type.Optional(Type.String()),
-    level: Type.Optional(Type.String({ description: 'B-B | B-T | B-LT | B-LTA (default: settings.signature.level)' })),
+    level: Type.Optional(Type.String({ description: 'B-B | B-T (default: settings.signature.level)' })),
     options: Type.Optional(Type.Record(Type.String(), DocOptions, { description: 'Gen B: keyed by document uid' })),
     signature_format: Type.Optional(
       Type.Object({ text_format: Type.Optional(Type.Array(Type.String())), date_format: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()) }, { additionalProperties: true }),

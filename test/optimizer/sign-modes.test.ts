@@ -1,0 +1,85 @@
+/**
+ * The per-request lock (two concurrent /sign calls: one signs, the other gets 409 at once),
+ * async mode (early answer, job signs, async/status reports it), and TSC failures that leave
+ * the request retryable.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPdf } from '../support/pdf-build.js';
+import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../support/fake-tsc.js';
+import { startHarness, type Harness } from '../support/optimizer-harness.js';
+
+let tsc: FakeTsc;
+let h: Harness;
+const PERSON = { given_name: 'Ana', surname_1: 'García', email: 'ana@example.com', mobile_phone_number: '+34600111222' };
+
+before(async () => {
+  tsc = await startFakeTsc();
+  h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
+});
+after(async () => {
+  await h.close();
+  await tsc.close();
+});
+
+async function ready(extra: Record<string, unknown> = {}): Promise<{ pk: number; uid: string; code: string }> {
+  const pk = (await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, ...extra })).json.details as number;
+  const uid = (await h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'a.pdf', type: 'application/pdf', data: buildPdf() }])).json.details as string;
+  assert.equal((await h.call('POST', `/api/v1/otp/${pk}`)).status, 200);
+  return { pk, uid, code: tsc.otps.get(pk)! };
+}
+
+test('two concurrent /sign calls for one request: one signs, the other is refused at once', async () => {
+  const { pk, code } = await ready();
+  tsc.signDelayMs = 300;
+  try {
+    const [a, b] = await Promise.all([h.call('POST', `/api/v1/sign/${pk}`, { secret: code }), h.call('POST', `/api/v1/sign/${pk}`, { secret: code })]);
+    const statuses = [a.status, b.status].sort();
+    assert.deepEqual(statuses, [200, 409]);
+    const refused = a.status === 409 ? a : b;
+    assert.equal(refused.json.details, `A signature is already in progress for Request ${pk}`);
+  } finally {
+    tsc.signDelayMs = 0;
+  }
+  assert.equal(tsc.requests.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`).length, 1);
+});
+
+test('async mode: /sign answers early, the job signs, async/status follows', async () => {
+  const { pk, uid, code } = await ready({ useasync: true, callback: 'http://127.0.0.1:9/unused' });
+  assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'approved');
+  const r = await h.call('POST', `/oneshot/api/v1/sign/${pk}`, { secret: code });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.message, 'Your documents are going to be signed. You will receive them in a few seconds');
+  await h.opt.ctx.jobs.drain();
+  assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'signed');
+  assert.equal((await h.call('GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 200);
+});
+
+test('TSC errors during /sign: passed through, nothing stored, retry works', async () => {
+  const { pk, uid, code } = await ready();
+  tsc.failSign = { status: 503, code: 'KEY_ERR_UNAVAILABLE', message: 'QSCD unavailable' };
+  try {
+    const r = await h.call('POST', `/api/v1/sign/${pk}`, { secret: code });
+    assert.equal(r.status, 503);
+    assert.deepEqual(r.json, { status: '503 Service Unavailable', details: 'QSCD unavailable' });
+  } finally {
+    tsc.failSign = null;
+  }
+  const files = await readdir(join(h.config.optimizerDir, 'blobs', String(pk)));
+  assert.deepEqual(files.filter((f) => !f.endsWith('.original')), []);
+  assert.equal((await h.call('POST', `/api/v1/sign/${pk}`, { secret: code })).status, 200);
+  assert.equal((await h.call('GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 200);
+});
+
+test('TSC unreachable: 502 envelope without internals', async () => {
+  const h2 = await startHarness({ tscUrl: 'http://127.0.0.1:9', tscKey: 'x' });
+  try {
+    const r = await h2.call('POST', '/api/v1/token', { ...FAKE_RAO, env: 'sandbox' });
+    assert.equal(r.status, 502);
+    assert.deepEqual(r.json, { status: '502 Bad Gateway', details: 'Trusted Service Center unavailable' });
+  } finally {
+    await h2.close();
+  }
+});
