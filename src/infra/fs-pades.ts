@@ -4,6 +4,7 @@
  * increment in place. The engine itself (lib/pades) stays free of fs.
  */
 import { rm } from 'node:fs/promises';
+import { appendDss, type DssInput, type DssResult } from '../lib/pades/dss.js';
 import { finishSignature } from '../lib/pades/finish.js';
 import {
   prepareDocumentTimestamp,
@@ -55,6 +56,16 @@ export async function finishSignatureFile(path: string, prepared: PreparedDigest
   const f = await FileRandomAccess.open(path);
   try {
     await finishSignature(f, prepared, cms);
+  } finally {
+    await f.close();
+  }
+}
+
+/** Appends a DSS increment (B-LT validation data) to a signed file in place. */
+export async function appendDssToFile(path: string, input: DssInput, opts: { strict?: boolean } = {}): Promise<DssResult> {
+  const f = await FileRandomAccess.open(path);
+  try {
+    return await appendDss(f, input, opts);
   } finally {
     await f.close();
   }

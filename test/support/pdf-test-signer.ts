@@ -148,3 +148,35 @@ export function opensslTsVerify(token: Uint8Array, contentPath: string): boolean
     return false;
   }
 }
+
+/** A DER CRL issued by the test root (empty: nothing revoked). */
+export function opensslCrl(): Buffer {
+  const pki = testPki();
+  const d = pki.dir;
+  writeFileSync(join(d, 'crlnumber'), '01\n');
+  writeFileSync(join(d, 'crl-index.txt'), '');
+  writeFileSync(
+    join(d, 'ca.cnf'),
+    ['[ca]', 'default_ca = CA_default', '[CA_default]', `database = ${d}/crl-index.txt`, `crlnumber = ${d}/crlnumber`, 'default_md = sha256', 'default_crl_days = 30', `certificate = ${pki.rootPem}`, `private_key = ${d}/root.key`, ''].join('\n'),
+  );
+  const pem = join(d, `crl-${counter++}.pem`);
+  runOk('openssl', ['ca', '-gencrl', '-config', join(d, 'ca.cnf'), '-out', pem]);
+  const der = `${pem}.der`;
+  runOk('openssl', ['crl', '-in', pem, '-outform', 'DER', '-out', der]);
+  return readFileSync(der);
+}
+
+/** A DER OCSPResponse from the test root saying the first signer certificate is good. */
+export function opensslOcspResponse(): Buffer {
+  const pki = testPki();
+  const d = pki.dir;
+  const serial = runOk('openssl', ['x509', '-in', pki.eePem, '-noout', '-serial']).trim().split('=')[1]!;
+  const subject = '/C=ES/O=OneShot Tests/CN=Jane Test Signer';
+  writeFileSync(join(d, 'ocsp-index.txt'), `V\t351231235959Z\t\t${serial}\tunknown\t${subject}\n`);
+  const n = counter++;
+  const req = join(d, `ocsp-${n}.req`);
+  const resp = join(d, `ocsp-${n}.resp`);
+  runOk('openssl', ['ocsp', '-issuer', pki.rootPem, '-cert', pki.eePem, '-no_nonce', '-reqout', req]);
+  runOk('openssl', ['ocsp', '-index', join(d, 'ocsp-index.txt'), '-rsigner', pki.rootPem, '-rkey', join(d, 'root.key'), '-CA', pki.rootPem, '-reqin', req, '-respout', resp, '-ndays', '7']);
+  return readFileSync(resp);
+}

@@ -71,3 +71,8 @@ export function freshTempDir(prefix: string): string {
   }
   return d;
 }
+
+/** Runs a tool and returns its raw stdout bytes (binary output); throws if it fails. */
+export function runBytes(tool: string, args: string[]): Buffer {
+  return execFileSync(requireTool(tool), args, { maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}

@@ -9,4 +9,5 @@ export {
 } from './prepare.js';
 export { finishSignature } from './finish.js';
 export { derLength, extractSignatures, type ExtractedSignature } from './extract.js';
+export { appendDss, buildDssIncrement, vriKey, type DssInput, type DssResult, type VriInput } from './dss.js';
 export * from './appearance/index.js';
