@@ -24,3 +24,16 @@ export {
 } from './x509-extensions.js';
 export { encodeName, parseName, etsiPersonIdentifier, type NameSpec, type NameAttribute } from './x509-name.js';
 export { verifyRaw } from './verify.js';
+export { type CrlReason, CRL_REASONS, isCrlReason, crlReasonCode, crlReasonName } from './crl-reasons.js';
+export { buildCrl, parseCrl, type BuildCrlInput, type CrlEntry, type ParsedCrl } from './crl.js';
+export {
+  certIdFor, certIdMatchesIssuer, parseOcspRequest, buildOcspRequest, buildOcspResponse, buildOcspErrorResponse, parseOcspResponse,
+  type CertId, type CertIdHash, type ParsedOcspRequest, type BuildOcspRequestInput, type OcspCertStatus, type SingleResponseSpec,
+  type BuildOcspResponseInput, type OcspErrorStatus, type ParsedOcspResponse, type ParsedSingleResponse,
+} from './ocsp.js';
+export {
+  buildTimeStampReq, parseTimeStampReq, timeStampReqProblem, encodeTstInfo, buildTimeStampToken, buildTimeStampResp, buildTimeStampRejection,
+  parseTstInfo, parseTimeStampToken, parseTimeStampResp,
+  type BuildTimeStampReqInput, type ParsedTimeStampReq, type TspFailure, type TimeStampTokenInput, type TstInfo, type ParsedTimeStampToken,
+  type ParsedTimeStampResp,
+} from './tsp.js';

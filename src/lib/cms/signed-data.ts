@@ -36,6 +36,8 @@ export interface EncapsulatedContent {
   contentType: string;
   /** eContent; absent for a detached signature. */
   content?: Uint8Array;
+  /** false leaves the certificates field out (an RFC 3161 reply to a request without certReq). */
+  includeCertificates?: boolean;
 }
 
 /** Checks `signature` over `data` with the certificate's public key (ECDSA DER or PKCS#1 v1.5). */
@@ -83,7 +85,7 @@ export function assembleSignedDataWith(input: AssembleSignedDataInput, encap: En
     smallInteger(version),
     setOf([digestAlg]),
     encapContentInfo,
-    implicitConstructed(0, concat(sortDer(certs))),
+    ...(encap.includeCertificates === false ? [] : [implicitConstructed(0, concat(sortDer(certs)))]),
     setOf([signerInfo]),
   );
   return seq(oid(OID.signedData), explicit(0, signedData));
