@@ -7,6 +7,23 @@
  */
 import { join, resolve } from 'node:path';
 import { readOrCreateSecret } from '../infra/secret-file.js';
+import type { KeyAlgorithm } from '../lib/keys/key-store.js';
+import { PROFILES, type ProfileName } from './domain/model.js';
+
+const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EC-P256', 'EC-P384', 'RSA-2048', 'RSA-3072'];
+
+function profileAlgorithms(raw: string | undefined): Partial<Record<ProfileName, KeyAlgorithm>> {
+  const out: Partial<Record<ProfileName, KeyAlgorithm>> = {};
+  if (!raw) return out;
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [profile, alg] = part.split('=').map((x) => x.trim());
+    if (!(PROFILES as readonly string[]).includes(profile ?? '') || !KEY_ALGORITHMS.includes(alg as KeyAlgorithm)) {
+      throw new Error(`TSC_PROFILE_KEY_ALGORITHMS: "${part}" must be <${PROFILES.join('|')}>=<${KEY_ALGORITHMS.join('|')}>`);
+    }
+    out[profile as ProfileName] = alg as KeyAlgorithm;
+  }
+  return out;
+}
 
 export type TscEnvironment = 'sandbox' | 'prod';
 export type OtpChannel = 'sms' | 'whatsapp' | 'email';
@@ -65,8 +82,19 @@ export interface TscConfig {
   maxDigestsPerCall: number;
   /** Create a sandbox RAO on first start (sandbox only). */
   sandboxRao: boolean;
-  /** Log level for Fastify's logger (false/"silent" disables logging). */
+  /** Log level for Fastify's logger ("silent" disables logging). */
   logLevel: string;
+  /** Trust service provider name (CA subjects, contracts). */
+  providerName: string;
+  /** ISO 3166 country of the generated CA subjects. */
+  caCountry: string;
+  caKeyAlgorithm: KeyAlgorithm;
+  /** PKI disclosure statement URL for QcPDS (ETSI EN 319 412-5 §4.3.4 requires https). */
+  pdsUrl: string;
+  /** Per-profile single-use key algorithm (default EC-P256 for both). */
+  profileKeyAlgorithms: Partial<Record<ProfileName, KeyAlgorithm>>;
+  /** A sign call older than this is considered dead and its claim on the request stale. */
+  signingClaimTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -169,5 +197,17 @@ export function loadTscConfig(env: Env = process.env): TscConfig {
     maxDigestsPerCall: 64,
     sandboxRao: oneshotEnv === 'sandbox' && env.TSC_SANDBOX_RAO !== '0',
     logLevel: env.TSC_LOG_LEVEL || 'info',
+    providerName: env.TSC_PROVIDER_NAME || (oneshotEnv === 'sandbox' ? 'One-Shot Sandbox TSP' : 'One-Shot TSP'),
+    caCountry: (() => {
+      const c = (env.TSC_CA_COUNTRY || 'ES').toUpperCase();
+      if (!/^[A-Z]{2}$/.test(c)) throw new Error('TSC_CA_COUNTRY must be an ISO 3166 alpha-2 code');
+      return c;
+    })(),
+    caKeyAlgorithm: oneOf<KeyAlgorithm>(env, 'TSC_CA_KEY_ALGORITHM', 'EC-P384', KEY_ALGORITHMS),
+    // Without an explicit https PDS location the https form of the public URL is written (the
+    // certificate rule needs https even when the sandbox itself serves plain http).
+    pdsUrl: env.TSC_PDS_URL || `${publicUrl.replace(/^http:/, 'https:')}/pki/pds/en`,
+    profileKeyAlgorithms: profileAlgorithms(env.TSC_PROFILE_KEY_ALGORITHMS),
+    signingClaimTimeoutMs: int(env, 'TSC_SIGNING_TIMEOUT_SECONDS', 300, 10, 3600) * 1000,
   };
 }

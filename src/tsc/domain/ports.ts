@@ -137,3 +137,23 @@ export interface ExtAuthVerifier {
 export interface ContractRenderer {
   render(content: import('./contract/contract-content.js').ContractContent): Promise<Uint8Array>;
 }
+
+/**
+ * Where single-use signer keys come from: EC keys are generated in the key store on demand,
+ * RSA keys come from a pre-generated pool so key generation stays off the request path (DESIGN.md §6).
+ */
+export interface SignerKeySource {
+  acquire(algorithm: import('../../lib/keys/key-store.js').KeyAlgorithm): Promise<import('../../lib/keys/key-store.js').KeyHandle>;
+  /** Destroys the key in the store (DESIGN.md §5: single-use keys are destroyed after use). */
+  destroy(key: import('../../lib/keys/key-store.js').KeyHandle): Promise<void>;
+}
+
+/**
+ * Level B-T seam (issue 5): returns an RFC 3161 TimeStampToken (DER ContentInfo) over the
+ * signature value, added as the id-aa-signatureTimeStampToken unsigned attribute (RFC 3161 App. A).
+ */
+export interface SignatureTimestamper {
+  /** Upper bound of the token size, for GET /signing-info. */
+  readonly maxTokenBytes: number;
+  timestamp(signatureValue: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512'): Promise<Uint8Array>;
+}

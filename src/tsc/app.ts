@@ -1,0 +1,166 @@
+/**
+ * Wires the TSC: adapters (database, key store, OTP senders, contract renderer) into the domain,
+ * and the domain into Fastify routes (DESIGN.md §2 rule 3: only app.ts/main.ts wire adapters).
+ *
+ * `buildTscApp(config, deps?)` returns the Fastify instance without listening, so the Optimizer's
+ * tests and `npm start` can run the TSC in-process; `deps` replaces any adapter (tests pass a
+ * ManualClock, a SoftHSM key store, recording senders…).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { KeyStore } from '../lib/keys/key-store.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { TscConfig } from './config.js';
+import { loadImportedCa } from './adapters/ca-import.js';
+import { openKeyStore } from './adapters/key-store-factory.js';
+import { KeyStoreSignerKeys } from './adapters/key-store-signer-keys.js';
+import { openTscPersistence } from './adapters/kysely/kysely-persistence.js';
+import { buildOtpSenders } from './adapters/otp-senders.js';
+import { PdfkitContractRenderer } from './adapters/pdfkit-contract-renderer.js';
+import { ensureSandboxRao, type SandboxRaoCredentials } from './adapters/sandbox-rao.js';
+import { CertificateAuthority } from './domain/ca/certificate-authority.js';
+import type { OtpChannel } from './domain/context.js';
+import { HmacExtAuthVerifier } from './domain/otp/hmac-ext-auth-verifier.js';
+import type { ContractRenderer, ExtAuthVerifier, OtpSender, SignatureTimestamper, SignerKeySource, TscPersistence } from './domain/ports.js';
+import type { SigningDeps } from './domain/signing/sign-digests.js';
+import { registerTscHttp } from './http/index.js';
+import type { TscFastify } from './http/context.js';
+
+export interface TscAppDeps {
+  clock?: Clock;
+  persistence?: TscPersistence;
+  keyStore?: KeyStore;
+  signerKeys?: SignerKeySource;
+  otpSenders?: Partial<Record<OtpChannel, OtpSender | null>>;
+  extAuth?: ExtAuthVerifier;
+  contracts?: ContractRenderer;
+  /** Level B-T seam (issue 5); null/absent: B-T requests are answered at B-B. */
+  timestamper?: SignatureTimestamper | null;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface TscRuntime {
+  config: TscConfig;
+  deps: SigningDeps;
+  /** Set when the sandbox RAO exists; `generated` is true on the start that created it. */
+  sandboxRao: { credentials: SandboxRaoCredentials; generated: boolean } | null;
+}
+
+export type TscApp = TscFastify & { tsc: TscRuntime };
+
+/** Headers and fields that must never reach a log line (DESIGN.md §5). */
+const REDACT = ['req.headers.authorization', 'req.headers["x-rao-password"]', 'req.headers["x-rao-pin"]'];
+
+export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Promise<TscApp> {
+  mkdirSync(config.tscDir, { recursive: true, mode: 0o700 });
+  const clock = deps.clock ?? systemClock;
+  const owned: Array<() => Promise<void> | void> = [];
+  try {
+    const store = deps.persistence ?? (await openTscPersistence(config.databaseUrl));
+    if (!deps.persistence) owned.push(() => store.close());
+
+    let keyStore = deps.keyStore;
+    let keyPersistence = null;
+    if (!keyStore) {
+      const opened = await openKeyStore(config);
+      keyStore = opened.keyStore;
+      keyPersistence = opened.persistence;
+      owned.push(() => opened.keyStore.close());
+    }
+    const imported = config.caImport ? await loadImportedCa(config.caImport, keyPersistence) : undefined;
+    const ca = await CertificateAuthority.open({
+      store, keyStore, clock,
+      settings: {
+        publicUrl: config.publicUrl, pdsUrl: config.pdsUrl, providerName: config.providerName, country: config.caCountry,
+        caValidityDays: config.caValidityDays, caKeyAlgorithm: config.caKeyAlgorithm, certValiditySeconds: config.certValiditySeconds,
+      },
+    }, imported);
+
+    const built = buildOtpSenders(config);
+    owned.push(() => built.close());
+    const otpSenders = { ...built.senders, ...deps.otpSenders };
+
+    const signing: SigningDeps = {
+      store,
+      clock,
+      settings: {
+        env: config.env,
+        scrypt: config.scrypt,
+        otp: {
+          ttlSeconds: config.otp.ttlSeconds, resendSeconds: config.otp.resendSeconds, maxAttempts: config.otp.maxAttempts,
+          hmacKey: config.otp.hmacKey, defaultChannel: config.otp.defaultChannel,
+        },
+        certValiditySeconds: config.certValiditySeconds,
+        providerName: config.providerName,
+        maxDigestsPerCall: config.maxDigestsPerCall,
+        signingClaimTimeoutMs: config.signingClaimTimeoutMs,
+      },
+      otpSenders,
+      extAuth: deps.extAuth ?? new HmacExtAuthVerifier(config.extAuthKey, store.nonces, clock),
+      contracts: deps.contracts ?? new PdfkitContractRenderer(),
+      ca,
+      keyStore,
+      signerKeys: deps.signerKeys ?? new KeyStoreSignerKeys(keyStore),
+      timestamper: deps.timestamper ?? null,
+      keyAlgorithmOverrides: config.profileKeyAlgorithms,
+    };
+
+    const sandboxRao = config.sandboxRao
+      ? await ensureSandboxRao({ store, clock, scrypt: config.scrypt }, join(config.tscDir, 'sandbox-rao.json'))
+      : null;
+
+    const app = Fastify({
+      logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel, redact: REDACT }),
+      bodyLimit: 64 * 1024,
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TscApp;
+
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'One-Shot Trusted Service Center API', version: '1', description: 'The contract between the Optimizer and the TSC (docs/tsc-api.md).' },
+        components: {
+          securitySchemes: {
+            client: { type: 'http', scheme: 'bearer', description: 'TSC_CLIENT_API_KEY' },
+            admin: { type: 'http', scheme: 'bearer', description: 'TSC_ADMIN_API_KEY' },
+          },
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+
+    registerTscHttp(app, {
+      deps: signing,
+      clientApiKey: config.clientApiKey,
+      adminApiKey: config.adminApiKey,
+      signBodyLimitBytes: config.signBodyLimitBytes,
+      crl: null,
+      pdsText: pdsText(config),
+    });
+
+    app.decorate('tsc', { config, deps: signing, sandboxRao });
+    app.addHook('onClose', async () => {
+      for (const close of owned.reverse()) await close();
+    });
+    return app;
+  } catch (e) {
+    for (const close of owned.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    throw e;
+  }
+}
+
+function pdsText(config: TscConfig): string {
+  return [
+    `${config.providerName} — PKI disclosure statement`,
+    '',
+    'Certificates: single-use certificates for natural persons, profiles PFnubeQAFCiudadano (qualified, key in a QSCD,',
+    `policy QCP-n-qscd 0.4.0.194112.1.2) and PFnubeNC (non-qualified, policy NCP 0.4.0.2042.1.1).`,
+    `Validity: ${config.certValiditySeconds} seconds. The key is generated for one request and destroyed after its signatures.`,
+    `CA certificates: ${config.publicUrl}/pki/root.crt, ${config.publicUrl}/pki/issuing.crt.`,
+    `Revocation status: ${config.publicUrl}/pki/crl/issuing.crl and ${config.publicUrl}/ocsp.`,
+    config.env === 'sandbox' ? 'SANDBOX: certificates from this environment have no legal effect.' : '',
+  ].join('\n');
+}

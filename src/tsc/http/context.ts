@@ -1,0 +1,18 @@
+/** What the HTTP layer needs: the domain dependencies (wired by app.ts) and the API credentials. */
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { SigningDeps } from '../domain/signing/sign-digests.js';
+
+export interface TscHttpContext {
+  deps: SigningDeps;
+  clientApiKey: string;
+  adminApiKey: string;
+  signBodyLimitBytes: number;
+  /** Produces the current CRL of a CA (DER), or null while CRL building is not available. */
+  crl: ((ca: 'root' | 'issuing') => Promise<Uint8Array>) | null;
+  pdsText: string;
+}
+
+export type TscFastify = FastifyInstance<
+  RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider
+>;

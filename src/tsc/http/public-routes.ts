@@ -1,0 +1,41 @@
+/**
+ * Public routes without authentication: CA certificates (the AIA caIssuers URL is /pki/issuing.crt),
+ * CRLs, the PKI disclosure statement and health. OCSP and the TSA are issue 5's.
+ */
+import { toPem } from './pem.js';
+import type { TscFastify, TscHttpContext } from './context.js';
+import { HealthResponse } from './schemas.js';
+import { AppError } from '../../shared/errors.js';
+
+export function publicRoutes(app: TscFastify, ctx: TscHttpContext): void {
+  const ca = ctx.deps.ca;
+  const cert = (name: string, der: Uint8Array) => {
+    app.get(`/pki/${name}.crt`, { schema: { tags: ['PKI'], summary: `${name} CA certificate (DER)`, produces: ['application/pkix-cert'] } },
+      async (_req, reply) => reply.type('application/pkix-cert').header('cache-control', 'public, max-age=3600').send(Buffer.from(der)));
+    app.get(`/pki/${name}.pem`, { schema: { tags: ['PKI'], summary: `${name} CA certificate (PEM)`, produces: ['application/x-pem-file'] } },
+      async (_req, reply) => reply.type('application/x-pem-file').header('cache-control', 'public, max-age=3600').send(toPem(der, 'CERTIFICATE')));
+  };
+  cert('root', ca.root.der);
+  cert('issuing', ca.issuing.der);
+  app.get('/pki/chain.pem', { schema: { tags: ['PKI'], summary: 'Issuing + root CA (PEM)', produces: ['application/x-pem-file'] } },
+    async (_req, reply) => reply.type('application/x-pem-file').send(ca.chain.map((c) => toPem(c, 'CERTIFICATE')).join('')));
+
+  for (const name of ['root', 'issuing'] as const) {
+    app.get(`/pki/crl/${name}.crl`, {
+      schema: { tags: ['PKI'], summary: `CRL of the ${name} CA (DER)`, produces: ['application/pkix-crl'] },
+    }, async (_req, reply) => {
+      if (!ctx.crl) throw new AppError('CA_ERR_NOT_READY', 'CRL publication is not available yet');
+      return reply.type('application/pkix-crl').send(Buffer.from(await ctx.crl(name)));
+    });
+  }
+
+  app.get('/pki/pds/en', { schema: { tags: ['PKI'], summary: 'PKI disclosure statement (EN 319 411-1 §6.9.4)', produces: ['text/plain'] } },
+    async (_req, reply) => reply.type('text/plain; charset=utf-8').send(ctx.pdsText));
+
+  app.get('/health', { schema: { tags: ['Health'], summary: 'Liveness and wiring', response: { 200: HealthResponse } } }, async () => {
+    await ctx.deps.store.audit.head(); // the database answers
+    return {
+      status: 'ok', env: ctx.deps.settings.env, key_store: ctx.deps.keyStore.kind, database: 'ok', level_bt: ctx.deps.timestamper !== null,
+    };
+  });
+}
