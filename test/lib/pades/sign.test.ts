@@ -248,3 +248,25 @@ test('extractSignatures reports ByteRange, CMS, SubFilter and names', async () =
   const rep = pdfsig(out, testPki().nssDir)[0]!;
   assert.match(rep.raw, new RegExp(`\\[0 - ${p.byteRange[1]}\\], \\[${p.byteRange[2]} - ${p.byteRange[2] + p.byteRange[3]}\\]`));
 });
+
+test('digest-only flow: a PAdES CMS built by lib/cms from the prepared digest validates', async () => {
+  const { encodeSignedAttributes, assembleSignedData } = await import('../../../src/lib/cms/index.js');
+  const { createPrivateKey, sign } = await import('node:crypto');
+  const pki = testPki();
+  const dir = freshTempDir('sign-libcms');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ pages: 2, xref: 'stream' }));
+  const out = join(dir, 'out.pdf');
+  const p = await prepareSignatureFile(src, out, { contentsSize: 8192 });
+  // Only the digest crosses to the signer (DESIGN.md §1 invariant).
+  const signedAttributes = encodeSignedAttributes({
+    profile: 'pades',
+    digestAlgorithm: 'sha256',
+    messageDigest: Buffer.from(p.digest, 'base64'),
+    signerCertificate: pki.eeDer,
+  });
+  const signature = sign('sha256', signedAttributes, { key: createPrivateKey(readFileSync(pki.eeKey)), dsaEncoding: 'der' });
+  const cms = assembleSignedData({ signedAttributes, signature, signerCertificate: pki.eeDer, certificates: [pki.rootDer], digestAlgorithm: 'sha256', keyAlgorithm: 'EC-P256' });
+  await finishSignatureFile(out, p, cms);
+  await assertSignedOk(src, out, 'lib/cms', dir, 1);
+});
