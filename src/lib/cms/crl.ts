@@ -6,7 +6,7 @@ import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { derOf, signatureAlgorithmIdentifier } from './algorithms.js';
 import { certificateInfo, subjectKeyIdentifierOf } from './certificate-info.js';
-import { bitString, children, content, explicit, readOid, readRoot, readTime, seq, slice, smallInteger, TAG, tlv, unsignedInteger, x509Time, type Bytes } from './der.js';
+import { bitString, children, content, explicit, readOid, readRoot, readTime, seq, slice, smallInteger, TAG, tlv, unsignedInteger, x509Time } from './der.js';
 import { crlReasonCode, crlReasonName, type CrlReason } from './crl-reasons.js';
 import { OID } from './oids.js';
 import { verifyRaw } from './verify.js';

@@ -7,7 +7,7 @@ import {
 import { SoftKeyStore } from '../../../src/lib/keys/index.js';
 import { AppError } from '../../../src/shared/errors.js';
 import { openssl, tempDir, toPem } from '../../support/openssl.js';
-import { createTestPki, TEST_POLICY_OID, type TestPki } from '../../support/pki-fixture.js';
+import { createTestPki, type TestPki } from '../../support/pki-fixture.js';
 import { pkijs, pkijsCertificate } from '../../support/pki-verify.js';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;

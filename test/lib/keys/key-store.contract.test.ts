@@ -91,7 +91,7 @@ for (const make of keyStoreHarnesses) {
 
     test('persistent keys are found again after reopening; signer keys are not', async () => {
       const ca = await store.createKey({ algorithm: 'EC-P384', purpose: 'ca', label: 'root-ca' });
-      const tsa = await store.createKey({ algorithm: 'RSA-2048', purpose: 'tsa', label: 'tsa-key' });
+      await store.createKey({ algorithm: 'RSA-2048', purpose: 'tsa', label: 'tsa-key' });
       const signer = await store.createKey({ algorithm: 'EC-P256', purpose: 'signer', label: 'left-over' });
       await assert.rejects(store.createKey({ algorithm: 'EC-P256', purpose: 'ca', label: 'root-ca' }), isCode('KEY_ERR_ALREADY_EXISTS'));
       assert.equal((await store.findKey('root-ca'))?.id, ca.id);
