@@ -16,7 +16,7 @@ import type { KeyStore } from '../lib/keys/key-store.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { TscConfig } from './config.js';
 import { loadImportedCa } from './adapters/ca-import.js';
-import { openKeyStore } from './adapters/key-store-factory.js';
+import { openKeyStore, openRsaPool } from './adapters/key-store-factory.js';
 import { KeyStoreSignerKeys } from './adapters/key-store-signer-keys.js';
 import { openTscPersistence } from './adapters/kysely/kysely-persistence.js';
 import { buildOtpSenders } from './adapters/otp-senders.js';
@@ -80,6 +80,10 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       },
     }, imported);
 
+    const rsaPool = deps.signerKeys ? null : openRsaPool(config, keyStore);
+    // Closed before the key store (owned closes run in reverse): destroys the keys nobody took.
+    if (rsaPool) owned.push(() => rsaPool.close());
+
     const built = buildOtpSenders(config);
     owned.push(() => built.close());
     const otpSenders = { ...built.senders, ...deps.otpSenders };
@@ -104,7 +108,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       contracts: deps.contracts ?? new PdfkitContractRenderer(),
       ca,
       keyStore,
-      signerKeys: deps.signerKeys ?? new KeyStoreSignerKeys(keyStore),
+      signerKeys: deps.signerKeys ?? new KeyStoreSignerKeys(keyStore, rsaPool),
       timestamper: deps.timestamper ?? null,
       keyAlgorithmOverrides: config.profileKeyAlgorithms,
     };

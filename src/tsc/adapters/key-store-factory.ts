@@ -1,7 +1,7 @@
 /** Opens the configured QSCD key store: SoftKeyStore (embedded default) or PKCS#11. */
 import { join } from 'node:path';
-import { SoftKeyStore, type KeyPersistence } from '../../lib/keys/index.js';
-import type { KeyStore } from '../../lib/keys/key-store.js';
+import { KeyPool, Pkcs11KeyStore, SoftKeyStore, type KeyPersistence } from '../../lib/keys/index.js';
+import type { KeyAlgorithm, KeyStore } from '../../lib/keys/key-store.js';
 import type { TscConfig } from '../config.js';
 import { FileKeyPersistence } from './file-key-persistence.js';
 
@@ -16,12 +16,18 @@ export async function openKeyStore(config: TscConfig): Promise<OpenedKeyStore> {
     const persistence = new FileKeyPersistence(join(config.tscDir, 'keys'));
     return { keyStore: new SoftKeyStore({ persistence }), persistence };
   }
-  // Loaded on demand so the embedded default never needs the native PKCS#11 binding.
-  const keys = (await import('../../lib/keys/index.js')) as Record<string, unknown>;
-  const Pkcs11KeyStore = keys.Pkcs11KeyStore as
-    | { open(opts: { module: string; tokenLabel: string; pin: string }): Promise<KeyStore> }
-    | undefined;
-  if (!Pkcs11KeyStore) throw new Error('TSC_KEYSTORE=pkcs11: this build has no Pkcs11KeyStore');
   const { module, tokenLabel, pin } = config.keyStore;
-  return { keyStore: await Pkcs11KeyStore.open({ module, tokenLabel, pin }), persistence: null };
+  return { keyStore: await Pkcs11KeyStore.open({ modulePath: module, tokenLabel, pin }), persistence: null };
+}
+
+/**
+ * A pool of pre-generated RSA signer keys for the profiles configured with RSA (DESIGN.md §6);
+ * null when every profile uses EC keys, which are generated on demand.
+ */
+export function openRsaPool(config: TscConfig, keyStore: KeyStore): KeyPool | null {
+  const sizes: Partial<Record<KeyAlgorithm, number>> = {};
+  for (const alg of Object.values(config.profileKeyAlgorithms)) {
+    if (alg?.startsWith('RSA') && config.rsaPoolSize > 0) sizes[alg] = config.rsaPoolSize;
+  }
+  return Object.keys(sizes).length ? new KeyPool({ store: keyStore, sizes, label: 'pooled-signer' }) : null;
 }
