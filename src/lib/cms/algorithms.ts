@@ -88,3 +88,17 @@ export function keyAlgorithmOfSpki(spki: Uint8Array): CmsKeyAlgorithm {
   }
   throw new AppError('CMS_ERR_UNSUPPORTED_ALGORITHM', `Unsupported public key algorithm ${alg}`);
 }
+
+const derCache = new Map<string, Uint8Array>();
+function cached(key: string, make: () => Uint8Array): Uint8Array {
+  let v = derCache.get(key);
+  if (!v) derCache.set(key, (v = make()));
+  return v;
+}
+
+/** DER of digestAlgorithmIdentifier(name), computed once (the request path assembles many CMS). */
+export const digestAlgorithmDer = (name: DigestAlgorithmName): Uint8Array => cached(`d:${name}`, () => derOf(digestAlgorithmIdentifier(name)));
+
+/** DER of signatureAlgorithmIdentifier(key, hash), computed once. */
+export const signatureAlgorithmDer = (key: CmsKeyAlgorithm, h: DigestAlgorithmName): Uint8Array =>
+  cached(`s:${key}:${h}`, () => derOf(signatureAlgorithmIdentifier(key, h)));

@@ -4,7 +4,7 @@
  */
 import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { derOf, signatureAlgorithmIdentifier } from './algorithms.js';
+import { signatureAlgorithmDer } from './algorithms.js';
 import { certificateInfo, subjectKeyIdentifierOf } from './certificate-info.js';
 import { bitString, children, content, explicit, readOid, readRoot, readTime, seq, slice, smallInteger, TAG, tlv, unsignedInteger, x509Time } from './der.js';
 import { crlReasonCode, crlReasonName, type CrlReason } from './crl-reasons.js';
@@ -45,7 +45,7 @@ export async function buildCrl(input: BuildCrlInput): Promise<Uint8Array> {
   const nextUpdate = wholeSeconds(input.nextUpdate);
   if (!(nextUpdate > thisUpdate)) throw new AppError('CMS_ERR_INVALID_ATTRIBUTE', 'nextUpdate must be after thisUpdate');
   const h = input.signatureHash ?? defaultHashFor(input.signer.keyAlgorithm);
-  const sigAlg = derOf(signatureAlgorithmIdentifier(input.signer.keyAlgorithm, h));
+  const sigAlg = signatureAlgorithmDer(input.signer.keyAlgorithm, h);
   const entries = input.entries.map((e) => {
     if (!/^([0-9a-f]{2})+$/i.test(e.serialNumberHex)) throw new AppError('CMS_ERR_INVALID_ATTRIBUTE', 'Serial must be hex octets');
     const exts = e.reason && e.reason !== 'unspecified'

@@ -8,7 +8,7 @@
  *                              certHash OCTET STRING, issuerSerial IssuerSerial OPTIONAL }
  *   IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }
  */
-import { derOf, digestAlgorithmIdentifier, digestNameOfOid, hash } from './algorithms.js';
+import { digestAlgorithmDer, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
 import { children, content, explicit, octetString, readOid, readRoot, seq, slice, TAG, type Bytes } from './der.js';
 import type { DigestAlgorithmName } from './signer.js';
@@ -19,7 +19,7 @@ export function signingCertificateV2(certificate: Bytes, hashAlg: DigestAlgorith
   // GeneralName directoryName is [4] and Name is a CHOICE, so the tag is explicit (RFC 5280 App. A.2).
   const issuerSerial = seq(seq(explicit(4, cert.issuer)), cert.serialNumberDer);
   // DER omits a DEFAULT value (X.690 §11.5): sha256 is the default hashAlgorithm.
-  const alg = hashAlg === 'sha256' ? [] : [derOf(digestAlgorithmIdentifier(hashAlg))];
+  const alg = hashAlg === 'sha256' ? [] : [digestAlgorithmDer(hashAlg)];
   const essCertId = seq(...alg, octetString(hash(hashAlg, certificate)), issuerSerial);
   return seq(seq(essCertId));
 }

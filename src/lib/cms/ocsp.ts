@@ -6,7 +6,7 @@
  */
 import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { derOf, hash, signatureAlgorithmIdentifier } from './algorithms.js';
+import { hash, signatureAlgorithmDer } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
 import {
   bitString, bytesEqual, children, content, derNull, explicit, generalizedTime, octetString, oid, readOid, readRoot, readTime, seq, slice,
@@ -177,7 +177,7 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
   if (!verifyRaw(responder.spki, tbs, signature, h))
     throw new AppError('CMS_ERR_SIGNATURE_MISMATCH', 'The OCSP signature does not verify with the responder certificate');
   const certs = [input.responderCertificate, ...(input.certificates ?? []).filter((c) => !bytesEqual(c, input.responderCertificate))];
-  const basic = seq(tbs, derOf(signatureAlgorithmIdentifier(input.signer.keyAlgorithm, h)), bitString(signature), explicit(0, seq(...certs)));
+  const basic = seq(tbs, signatureAlgorithmDer(input.signer.keyAlgorithm, h), bitString(signature), explicit(0, seq(...certs)));
   return seq(tlv(0x0a, Uint8Array.of(0)), explicit(0, seq(oid(OID.ocspBasic), octetString(basic))));
 }
 

@@ -3,7 +3,7 @@
  * encapsulated for time-stamp tokens (RFC 3161 §2.4.2). Certificates are embedded byte-for-byte.
  */
 import { AppError } from '../../shared/errors.js';
-import { derOf, digestAlgorithmIdentifier, signatureAlgorithmIdentifier } from './algorithms.js';
+import { digestAlgorithmDer, signatureAlgorithmDer } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
 import {
   bytesEqual, children, concat, content, explicit, implicitConstructed, octetString, oid, readRoot, seq, setOf,
@@ -56,7 +56,7 @@ export function assembleSignedDataWith(input: AssembleSignedDataInput, encap: En
   if (input.verify !== false && !verifyWithCertificate(input.signerCertificate, input.signedAttributes, input.signature, input.digestAlgorithm))
     throw new AppError('CMS_ERR_SIGNATURE_MISMATCH', 'The signature does not verify with the signer certificate');
   const cert = certificateInfo(input.signerCertificate);
-  const digestAlg = derOf(digestAlgorithmIdentifier(input.digestAlgorithm));
+  const digestAlg = digestAlgorithmDer(input.digestAlgorithm);
   const unsigned = input.unsignedAttributes?.length
     ? [implicitConstructed(1, concat(sortDer(input.unsignedAttributes.map(encodeAttribute))))]
     : [];
@@ -66,7 +66,7 @@ export function assembleSignedDataWith(input: AssembleSignedDataInput, encap: En
     seq(cert.issuer, cert.serialNumberDer),
     digestAlg,
     implicitConstructed(0, content(input.signedAttributes, attrsRoot)),
-    derOf(signatureAlgorithmIdentifier(input.keyAlgorithm, input.digestAlgorithm)),
+    signatureAlgorithmDer(input.keyAlgorithm, input.digestAlgorithm),
     octetString(input.signature),
     ...unsigned,
   );

@@ -4,7 +4,7 @@
  */
 import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { DIGEST_LENGTH, derOf, digestAlgorithmIdentifier, digestNameOfOid, hash } from './algorithms.js';
+import { DIGEST_LENGTH, digestAlgorithmDer, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
 import {
   booleanTrue, children, content, explicit, generalizedTime, namedBitString, octetString, oid, readOid, readRoot, readTime, seq, slice,
@@ -37,7 +37,7 @@ export function buildTimeStampReq(input: BuildTimeStampReqInput): Uint8Array {
     throw new AppError('CMS_ERR_INVALID_DIGEST', `A ${input.digestAlgorithm} imprint is ${DIGEST_LENGTH[input.digestAlgorithm]} bytes`);
   return seq(
     smallInteger(1),
-    seq(derOf(digestAlgorithmIdentifier(input.digestAlgorithm)), octetString(input.messageImprint)),
+    seq(digestAlgorithmDer(input.digestAlgorithm), octetString(input.messageImprint)),
     ...(input.policy ? [oid(input.policy)] : []),
     ...(input.nonce ? [unsignedInteger(input.nonce)] : []),
     ...(input.certReq !== false ? [booleanTrue()] : []),

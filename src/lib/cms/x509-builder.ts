@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import { derOf, signatureAlgorithmIdentifier } from './algorithms.js';
+import { signatureAlgorithmDer } from './algorithms.js';
 import { bitString, bytesEqual, explicit, readRoot, seq, smallInteger, TAG, unsignedInteger, x509Time, type Bytes } from './der.js';
 import { verifyRaw } from './verify.js';
 import { encodeName, type NameSpec } from './x509-name.js';
@@ -73,7 +73,7 @@ export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Arra
   }
   if (readRoot(spec.publicKeySpki).tag !== TAG.SEQUENCE) throw new AppError('CMS_ERR_MALFORMED', 'Malformed SubjectPublicKeyInfo');
   const hash = spec.signatureHash ?? defaultHashFor(spec.signer.keyAlgorithm);
-  const sigAlg = derOf(signatureAlgorithmIdentifier(spec.signer.keyAlgorithm, hash));
+  const sigAlg = signatureAlgorithmDer(spec.signer.keyAlgorithm, hash);
   const issuer = nameDer(spec.issuer);
   const subject = nameDer(spec.subject);
   const tbs = seq(
