@@ -4,7 +4,7 @@
  * (RFC 5280 §4.1).
  */
 import { AppError } from '../../shared/errors.js';
-import { children, content, readOid, readRoot, readTime, slice, TAG, type Bytes, type Tlv, integerHex } from './der.js';
+import { children, content, readOid, readRoot, readTime, slice, TAG, type Bytes, type Tlv, integerHex, parsing } from './der.js';
 import { hash } from './algorithms.js';
 import { OID } from './oids.js';
 
@@ -35,6 +35,10 @@ function fail(why: string, cause?: unknown): never {
 }
 
 export function certificateInfo(der: Uint8Array): CertificateInfo {
+  return parsing('certificate', () => certificateInfoUnchecked(der));
+}
+
+function certificateInfoUnchecked(der: Uint8Array): CertificateInfo {
   let root: Tlv;
   try {
     root = readRoot(der);

@@ -296,3 +296,17 @@ export function namedBitString(bits: readonly number[]): Bytes {
 
 export const booleanTrue = (): Bytes => Uint8Array.of(TAG.BOOLEAN, 1, 0xff);
 export const derNull = (): Bytes => Uint8Array.of(TAG.NULL, 0);
+
+/**
+ * Runs a parser over untrusted bytes: any failure (including a TypeError from a missing
+ * element) becomes one AppError with `code`, so callers map it to a clean 4xx.
+ */
+export function parsing<T>(what: string, fn: () => T, code: 'CMS_ERR_MALFORMED' | 'TSA_ERR_BAD_REQUEST' | 'TSA_ERR_BAD_RESPONSE' = 'CMS_ERR_MALFORMED'): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof AppError && e.code === code) throw e;
+    const detail = e instanceof AppError ? `: ${e.message}` : '';
+    throw new AppError(code, `Malformed ${what}${detail}`, undefined, { cause: e });
+  }
+}

@@ -10,7 +10,7 @@
  */
 import { digestAlgorithmDer, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
-import { children, content, explicit, octetString, readOid, readRoot, seq, slice, TAG, type Bytes } from './der.js';
+import { children, content, explicit, octetString, readOid, readRoot, seq, slice, TAG, type Bytes, parsing } from './der.js';
 import type { DigestAlgorithmName } from './signer.js';
 
 /** The attribute value (one SigningCertificateV2) for `certificate`, hashed with `hashAlg`. */
@@ -34,6 +34,10 @@ export interface EssCertId {
 
 /** Parses a SigningCertificateV2 value (the certs list; policies are ignored). */
 export function parseSigningCertificateV2(value: Bytes): EssCertId[] {
+  return parsing('signing-certificate-v2 attribute', () => parseSigningCertificateV2Unchecked(value));
+}
+
+function parseSigningCertificateV2Unchecked(value: Bytes): EssCertId[] {
   const root = readRoot(value);
   const certsT = children(value, root)[0]!;
   return children(value, certsT).map((idT) => {

@@ -6,7 +6,7 @@
 import { wholeSeconds } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { assertDigest } from './algorithms.js';
-import { children, content, octetString, oid, readOid, readRoot, readTlv, seq, setOf, slice, TAG, x509Time, type Bytes } from './der.js';
+import { children, content, octetString, oid, readOid, readRoot, readTlv, seq, setOf, slice, TAG, x509Time, type Bytes, parsing } from './der.js';
 import { signingCertificateV2 } from './ess.js';
 import { OID } from './oids.js';
 import type { DigestAlgorithmName } from './signer.js';
@@ -88,6 +88,10 @@ export interface DecodedAttribute {
 
 /** Decodes a DER SET OF Attribute (or the same content under an implicit [0]/[1] tag). */
 export function decodeAttributes(der: Uint8Array): DecodedAttribute[] {
+  return parsing('attributes', () => decodeAttributesUnchecked(der));
+}
+
+function decodeAttributesUnchecked(der: Uint8Array): DecodedAttribute[] {
   const root = readRoot(der);
   return children(der, root).map((a) => {
     const [typeT, valuesT] = children(der, a);
@@ -103,6 +107,10 @@ export function attributeValue(attrs: readonly DecodedAttribute[], attrOid: stri
 
 /** The bytes inside an OCTET STRING value (e.g. a message-digest attribute value). */
 export function octetStringContent(v: Uint8Array): Uint8Array {
+  return parsing('OCTET STRING', () => octetStringContentUnchecked(v));
+}
+
+function octetStringContentUnchecked(v: Uint8Array): Uint8Array {
   const t = readTlv(v, 0);
   if (t.tag !== TAG.OCTET_STRING) throw new AppError('CMS_ERR_MALFORMED', 'Expected an OCTET STRING');
   return content(v, t);

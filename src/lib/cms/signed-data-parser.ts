@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { digestNameOfOid } from './algorithms.js';
-import { children, content, integerValue, readOid, readRoot, readTime, slice, TAG, tlv, type Bytes, type Tlv } from './der.js';
+import { children, content, integerValue, readOid, readRoot, readTime, slice, TAG, tlv, type Bytes, type Tlv, parsing } from './der.js';
 import { OID } from './oids.js';
 import { attributeValue, decodeAttributes, octetStringContent, type DecodedAttribute } from './signed-attributes.js';
 import type { DigestAlgorithmName } from './signer.js';
@@ -85,37 +85,36 @@ function parseSignerInfo(buf: Bytes, t: Tlv): ParsedSignerInfo {
 }
 
 export function parseSignedData(cmsDer: Uint8Array): ParsedSignedData {
-  try {
-    const buf = cmsDer;
-    const root = readRoot(buf);
-    const [typeT, wrap] = children(buf, root);
-    if (!typeT || !wrap || readOid(buf, typeT) !== OID.signedData) throw bad('not SignedData');
-    const sdT = children(buf, wrap)[0]!;
-    const f = children(buf, sdT);
-    const [versionT, digestsT, encapT] = f;
-    if (!versionT || !digestsT || !encapT) throw bad('SignedData too short');
-    const encap = children(buf, encapT);
-    const out: ParsedSignedData = {
-      version: integerValue(buf, versionT),
-      digestAlgorithms: children(buf, digestsT).map((a) => readOid(buf, children(buf, a)[0]!)),
-      contentType: readOid(buf, encap[0]!),
-      certificates: [],
-      crls: [],
-      signerInfos: [],
-    };
-    if (encap[1]) {
-      const os = children(buf, encap[1])[0]!;
-      // BER producers may split eContent into constructed OCTET STRING segments (X.690 §8.7.3).
-      out.content = os.tag === TAG.OCTET_STRING ? content(buf, os).slice() : Buffer.concat(children(buf, os).map((s) => content(buf, s)));
-    }
-    for (const t of f.slice(3)) {
-      if (t.tag === 0xa0) out.certificates = children(buf, t).map((c) => slice(buf, c));
-      else if (t.tag === 0xa1) out.crls = children(buf, t).map((c) => slice(buf, c));
-      else if (t.tag === TAG.SET) out.signerInfos = children(buf, t).map((s) => parseSignerInfo(buf, s));
-    }
-    return out;
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    throw bad('unreadable', e);
+  return parsing('CMS', () => parseSignedDataUnchecked(cmsDer));
+}
+
+function parseSignedDataUnchecked(cmsDer: Uint8Array): ParsedSignedData {
+  const buf = cmsDer;
+  const root = readRoot(buf);
+  const [typeT, wrap] = children(buf, root);
+  if (!typeT || !wrap || readOid(buf, typeT) !== OID.signedData) throw bad('not SignedData');
+  const sdT = children(buf, wrap)[0]!;
+  const f = children(buf, sdT);
+  const [versionT, digestsT, encapT] = f;
+  if (!versionT || !digestsT || !encapT) throw bad('SignedData too short');
+  const encap = children(buf, encapT);
+  const out: ParsedSignedData = {
+    version: integerValue(buf, versionT),
+    digestAlgorithms: children(buf, digestsT).map((a) => readOid(buf, children(buf, a)[0]!)),
+    contentType: readOid(buf, encap[0]!),
+    certificates: [],
+    crls: [],
+    signerInfos: [],
+  };
+  if (encap[1]) {
+    const os = children(buf, encap[1])[0]!;
+    // BER producers may split eContent into constructed OCTET STRING segments (X.690 §8.7.3).
+    out.content = os.tag === TAG.OCTET_STRING ? content(buf, os).slice() : Buffer.concat(children(buf, os).map((s) => content(buf, s)));
   }
+  for (const t of f.slice(3)) {
+    if (t.tag === 0xa0) out.certificates = children(buf, t).map((c) => slice(buf, c));
+    else if (t.tag === 0xa1) out.crls = children(buf, t).map((c) => slice(buf, c));
+    else if (t.tag === TAG.SET) out.signerInfos = children(buf, t).map((s) => parseSignerInfo(buf, s));
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { digestAlgorithmDer, signatureAlgorithmDer } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
 import {
   bytesEqual, children, concat, content, explicit, implicitConstructed, octetString, oid, readRoot, seq, setOf,
-  smallInteger, sortDer, TAG, tlv, withChildReplaced, type Bytes,
+  smallInteger, sortDer, TAG, tlv, withChildReplaced, parsing, type Bytes,
 } from './der.js';
 import { OID } from './oids.js';
 import { verifyRaw } from './verify.js';
@@ -145,6 +145,10 @@ function locate(cmsDer: Uint8Array): Located {
 
 /** The SignatureValue of the first SignerInfo (what a signature time-stamp covers, RFC 3161 App. A). */
 export function signatureValueOf(cmsDer: Uint8Array): Uint8Array {
+  return parsing('CMS', () => signatureValueOfUnchecked(cmsDer));
+}
+
+function signatureValueOfUnchecked(cmsDer: Uint8Array): Uint8Array {
   const { buf, signerInfo } = locate(cmsDer);
   const sig = children(buf, signerInfo).find((t) => t.tag === TAG.OCTET_STRING);
   if (!sig) throw new AppError('CMS_ERR_MALFORMED', 'SignerInfo has no signature');
@@ -157,6 +161,10 @@ export function signatureValueOf(cmsDer: Uint8Array): Uint8Array {
  * signed attributes and the certificates included, is kept as it was.
  */
 export function addUnsignedAttribute(cmsDer: Uint8Array, attrOid: string, valueDer: Uint8Array): Uint8Array {
+  return parsing('CMS', () => addUnsignedAttributeUnchecked(cmsDer, attrOid, valueDer));
+}
+
+function addUnsignedAttributeUnchecked(cmsDer: Uint8Array, attrOid: string, valueDer: Uint8Array): Uint8Array {
   const { buf, signedData, signerInfos, signerInfo, explicit0 } = locate(cmsDer);
   const siKids = children(buf, signerInfo);
   const last = siKids[siKids.length - 1]!;

@@ -8,7 +8,7 @@ import { DIGEST_LENGTH, digestAlgorithmDer, digestNameOfOid, hash } from './algo
 import { certificateInfo } from './certificate-info.js';
 import {
   booleanTrue, children, content, explicit, generalizedTime, namedBitString, octetString, oid, readOid, readRoot, readTime, seq, slice,
-  smallInteger, TAG, tlv, unsignedInteger, utf8String, type Bytes, type Tlv, integerValue,
+  smallInteger, TAG, tlv, unsignedInteger, utf8String, type Bytes, type Tlv, integerValue, parsing,
 } from './der.js';
 import { OID } from './oids.js';
 import { encodeSignedAttributes } from './signed-attributes.js';
@@ -217,6 +217,10 @@ export interface TstInfo {
 }
 
 export function parseTstInfo(der: Uint8Array): TstInfo {
+  return parsing('TSTInfo', () => parseTstInfoUnchecked(der));
+}
+
+function parseTstInfoUnchecked(der: Uint8Array): TstInfo {
   const root = readRoot(der);
   const f = children(der, root);
   const [, policyT, imprintT, serialT, timeT] = f;
@@ -257,6 +261,10 @@ export interface ParsedTimeStampToken {
 }
 
 export function parseTimeStampToken(tokenDer: Uint8Array): ParsedTimeStampToken {
+  return parsing('time-stamp token', () => parseTimeStampTokenUnchecked(tokenDer));
+}
+
+function parseTimeStampTokenUnchecked(tokenDer: Uint8Array): ParsedTimeStampToken {
   const signedData = parseSignedData(tokenDer);
   if (signedData.contentType !== OID.tstInfo || !signedData.content) throw new AppError('CMS_ERR_MALFORMED', 'Not a time-stamp token');
   return { tstInfo: parseTstInfo(signedData.content), signedData };

@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { hash } from './algorithms.js';
 import {
   booleanTrue, children, content, derNull, explicit, ia5String, implicitConstructed, namedBitString, octetString, oid,
-  printableString, readOid, readRoot, seq, smallInteger, TAG, tlv, utf8String, type Bytes,
+  printableString, readOid, readRoot, seq, smallInteger, TAG, tlv, utf8String, type Bytes, parsing,
 } from './der.js';
 import { OID } from './oids.js';
 
@@ -65,6 +65,10 @@ export function extKeyUsage(purposes: string[], critical = false): ExtensionSpec
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 export function keyIdentifierOf(spki: Uint8Array): Bytes {
+  return parsing('SubjectPublicKeyInfo', () => keyIdentifierOfUnchecked(spki));
+}
+
+function keyIdentifierOfUnchecked(spki: Uint8Array): Bytes {
   const root = readRoot(spki);
   const bits = children(spki, root)[1];
   if (!bits || bits.tag !== TAG.BIT_STRING) throw new AppError('CMS_ERR_MALFORMED', 'Malformed SubjectPublicKeyInfo');
@@ -179,6 +183,10 @@ export function ocspNoCheck(): ExtensionSpec {
 
 /** Reads the extensions of an Extensions SEQUENCE back into specs (used by tests and parsers). */
 export function decodeExtensions(der: Uint8Array): ExtensionSpec[] {
+  return parsing('extensions', () => decodeExtensionsUnchecked(der));
+}
+
+function decodeExtensionsUnchecked(der: Uint8Array): ExtensionSpec[] {
   const root = readRoot(der);
   return children(der, root).map((e) => {
     const parts = children(der, e);

@@ -3,7 +3,7 @@
  * legal-person attributes of ETSI EN 319 412-2 §4.2.4 and EN 319 412-3 §4.2.1.
  */
 import { AppError } from '../../shared/errors.js';
-import { children, content, ia5String, oid, printableString, readOid, readRoot, seq, setOf, utf8String, type Bytes } from './der.js';
+import { children, content, ia5String, oid, printableString, readOid, readRoot, seq, setOf, utf8String, type Bytes, parsing } from './der.js';
 import { OID } from './oids.js';
 
 /** Attribute values by name; encoded in the fixed order of NAME_ORDER, one attribute per RDN. */
@@ -78,6 +78,10 @@ export interface NameAttribute {
 
 /** The attributes of a DER Name in order (string values decoded as UTF-8/Latin-1 text). */
 export function parseName(der: Uint8Array): NameAttribute[] {
+  return parsing('Name', () => parseNameUnchecked(der));
+}
+
+function parseNameUnchecked(der: Uint8Array): NameAttribute[] {
   const root = readRoot(der);
   const out: NameAttribute[] = [];
   for (const rdn of children(der, root))
