@@ -293,7 +293,8 @@ export class Pkcs11KeyStore implements KeyStore {
   async #resolve(keyId: string): Promise<KeyEntry> {
     const hit = this.#keys.get(keyId);
     if (hit) return hit;
-    if (!/^[0-9a-f]{32}$/.test(keyId)) throw new AppError('KEY_ERR_NOT_FOUND', 'Unknown key');
+    // Our ids are 16 octets; keys imported into the token by other tools may use any CKA_ID.
+    if (!/^([0-9a-f]{2}){1,64}$/.test(keyId)) throw new AppError('KEY_ERR_NOT_FOUND', 'Unknown key');
     return this.#keyPool.use((s) => {
       const [priv] = this.#findObjects(s, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(keyId, 'hex') }]);
       if (!priv) throw new AppError('KEY_ERR_NOT_FOUND', 'Unknown key');

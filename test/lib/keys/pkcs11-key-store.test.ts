@@ -8,7 +8,7 @@ import { signDigest } from '../../../src/lib/cms/index.js';
 import { AppError } from '../../../src/shared/errors.js';
 import { createSoftHsmToken, type SoftHsmToken } from '../../support/softhsm.js';
 import { createTestPki } from '../../support/pki-fixture.js';
-import { openssl, tempDir } from '../../support/openssl.js';
+import { openssl, requireTool, run, tempDir } from '../../support/openssl.js';
 
 let token: SoftHsmToken;
 let store: Pkcs11KeyStore;
@@ -133,4 +133,22 @@ test('a CA whose keys live in the HSM issues certificates and a CMS that openssl
     await pki.close();
     await tmp.cleanup();
   }
+});
+
+test('a CA key put in the token by another tool (pkcs11-tool, any CKA_ID) is found by label and signs', async () => {
+  requireTool('pkcs11-tool');
+  const r = await run('pkcs11-tool', ['--module', token.modulePath, '--token-label', token.tokenLabel, '--login', '--pin', token.pin,
+    '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'hsm-imported-ca', '--id', '0a0b0c'], { env: process.env });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const k = await store.findKey('hsm-imported-ca');
+  assert.ok(k, 'found on the token');
+  assert.equal(k.id, '0a0b0c');
+  assert.equal(k.algorithm, 'EC-P256');
+  assert.equal(k.purpose, 'ca');
+  const data = randomBytes(33);
+  const { createPublicKey, verify } = await import('node:crypto');
+  const sig = await store.sign({ keyId: k.id, data, hash: 'SHA-256' });
+  assert.ok(verify('sha256', data, { key: createPublicKey({ key: Buffer.from(k.publicKeySpki), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, sig));
+  await store.destroyKey(k.id);
+  assert.equal(await store.findKey('hsm-imported-ca'), null);
 });
