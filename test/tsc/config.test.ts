@@ -72,5 +72,5 @@ test('invalid settings fail loudly at start-up', () =>
       { TSC_PORT: 'x' }, { ONESHOT_ENV: 'staging' }, { TSC_KEYSTORE: 'pkcs11' }, { TSC_CERT_VALIDITY_SECONDS: '5' },
       { TSC_EXT_AUTH_KEY: 'short' }, { TSC_CA_ROOT_CERT: '/x.pem' }, { TSC_PROFILE_KEY_ALGORITHMS: 'PFnubeNC=DSA' }, { TSC_CA_COUNTRY: 'Spain' },
     ];
-    for (const env of bad) assert.throws(() => loadTscConfig({ ONESHOT_DATA_DIR: dir, ...env }), undefined, JSON.stringify(env));
+    for (const env of bad) assert.throws(() => loadTscConfig({ ONESHOT_DATA_DIR: dir, ...env }), Error, JSON.stringify(env));
   }));
