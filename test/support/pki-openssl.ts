@@ -40,3 +40,29 @@ export async function opensslIssue(ca: OpensslCa, spki: Uint8Array, name: string
   ]);
   return fromPem(await readFile(`${d}/${name}.pem`, 'utf8'));
 }
+
+export interface OpensslTsa {
+  configPath: string;
+  certPath: string;
+  certDer: Uint8Array;
+  policy: string;
+}
+
+/**
+ * An RFC 3161 TSA run by `openssl ts -reply` (an independent implementation), with a TSA
+ * certificate (critical EKU timeStamping) issued by `ca`.
+ */
+export async function opensslTsa(ca: OpensslCa, policy = '1.2.3.4.1'): Promise<OpensslTsa> {
+  const d = ca.dir;
+  await opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${d}/ossl-tsa.key`, '-subj', '/C=ES/CN=OpenSSL Test TSA', '-out', `${d}/ossl-tsa.csr`]);
+  await writeFile(`${d}/ossl-tsa.ext`, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=critical,timeStamping\n');
+  await opensslOk(['x509', '-req', '-in', `${d}/ossl-tsa.csr`, '-CA', ca.rootCertPath, '-CAkey', ca.rootKeyPath, '-set_serial', '0x1234567890abcdef01', '-days', '2', '-extfile', `${d}/ossl-tsa.ext`, '-out', `${d}/ossl-tsa.pem`]);
+  await writeFile(`${d}/tsaserial`, '01\n');
+  const configPath = `${d}/ossl-tsa.cnf`;
+  await writeFile(configPath, [
+    '[ tsa ]', 'default_tsa = tsa1', '[ tsa1 ]', `serial = ${d}/tsaserial`, 'crypto_device = builtin', `signer_cert = ${d}/ossl-tsa.pem`,
+    `signer_key = ${d}/ossl-tsa.key`, 'signer_digest = sha256', `default_policy = ${policy}`, 'digests = sha256, sha384, sha512',
+    'accuracy = secs:1, millisecs:500', 'clock_precision_digits = 0', 'ordering = no', 'tsa_name = yes', 'ess_cert_id_alg = sha256', '',
+  ].join('\n'));
+  return { configPath, certPath: `${d}/ossl-tsa.pem`, certDer: fromPem(await readFile(`${d}/ossl-tsa.pem`, 'utf8')), policy };
+}

@@ -37,3 +37,7 @@ export {
   type BuildTimeStampReqInput, type ParsedTimeStampReq, type TspFailure, type TimeStampTokenInput, type TstInfo, type ParsedTimeStampToken,
   type ParsedTimeStampResp,
 } from './tsp.js';
+export {
+  verifySignedData, checkTimeStampResp,
+  type VerifySignedDataOptions, type VerifiedSignedData, type CheckTimeStampRespExpectation, type CheckedTimeStamp,
+} from './verify-signed-data.js';
