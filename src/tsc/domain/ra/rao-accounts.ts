@@ -36,7 +36,7 @@ export interface RaoView {
 }
 
 export function raoView(r: RaoRecord): RaoView {
-  return { rao_id: r.id, username: r.username, registration_authority: r.registrationAuthority, created_at: r.createdAt.toISOString().replace('.000Z', 'Z') };
+  return { rao_id: r.id, username: r.username, registration_authority: r.registrationAuthority, created_at: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z') };
 }
 
 function invalid(field: string, text: string): AppError {
