@@ -43,7 +43,7 @@ describe('oneshot CLI', () => {
         });
         child.on('exit', (code) => rej(new Error(`exited ${code}: ${out}`)));
       });
-      const health = await fetch(`${url}/health`).then((r) => r.json());
+      const health = (await fetch(`${url}/health`).then((r) => r.json())) as { status: string };
       const root = await fetch(`${url}/pki/root.pem`).then((r) => r.text());
       const code = await new Promise<number | null>((res) => {
         child.on('exit', (c) => res(c));
