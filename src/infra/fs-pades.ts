@@ -1,40 +1,58 @@
 /**
  * File-path conveniences over the PAdES engine, for the Optimizer and the benchmark:
- * src path → dst path (copy + append + hash in one pass), fill a prepared file, append an
+ * src path → dst path (in-kernel copy + hash in parallel, then append), fill a prepared file, append an
  * increment in place. The engine itself (lib/pades) stays free of fs.
  */
-import { rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
+import { AppError } from '../shared/errors.js';
 import { appendDss, type DssInput, type DssResult } from '../lib/pades/dss.js';
 import { finishSignature } from '../lib/pades/finish.js';
-import {
-  prepareDocumentTimestamp,
-  prepareSignature,
-  type PrepareOptions,
-  type PreparedDigest,
-} from '../lib/pades/prepare.js';
+import { completeDigest, hashSource, planSignature, preparedDigestOf, type PrepareOptions, type PreparedDigest } from '../lib/pades/prepare.js';
+import type { SignatureKind } from '../lib/pades/signature-dictionary.js';
 import { FileByteSource } from './fs-byte-source.js';
-import { FileRandomAccess, FileSink } from './fs-file.js';
+import { FileRandomAccess } from './fs-file.js';
 
-async function prepareFile(
-  kind: 'signature' | 'timestamp',
-  srcPath: string,
-  dstPath: string,
-  opts: PrepareOptions,
-): Promise<PreparedDigest> {
+/**
+ * src → dst: plan the increment (all refusals happen here, nothing written yet), then copy the
+ * original with an in-kernel copy (copy_file_range via fs.copyFile) while this process streams
+ * the same bytes through the hash (started even before planning), then append the increment.
+ * Measured faster than a read+hash+write loop in JS (bench/pdf); same digest and bytes as the
+ * ports path (test/lib/pades/sign.test.ts).
+ */
+async function prepareFile(kind: SignatureKind, srcPath: string, dstPath: string, opts: PrepareOptions): Promise<PreparedDigest> {
   const src = await FileByteSource.open(srcPath);
-  let sink: FileSink | undefined;
+  // The original's hash does not depend on the plan: start it now, read-only, so it runs
+  // while the increment is planned. Aborted (and awaited) if the plan refuses the input.
+  const abort = { aborted: false };
+  const sourceHash = hashSource(src, opts.digestAlgorithm ?? 'SHA-256', abort);
+  sourceHash.catch(() => undefined);
+  let created = false;
   try {
-    sink = await FileSink.create(dstPath);
-    const prepared = kind === 'signature' ? await prepareSignature(src, sink, opts) : await prepareDocumentTimestamp(src, sink, opts);
-    await sink.close();
-    sink = undefined;
-    return prepared;
-  } catch (e) {
-    // A refused or failed prepare leaves no partial output behind.
-    if (sink) {
-      await sink.close().catch(() => undefined);
-      await rm(dstPath, { force: true });
+    const plan = await planSignature(src, kind, opts);
+    const copy = copyFile(srcPath, dstPath, constants.COPYFILE_EXCL).then(() => {
+      created = true;
+    });
+    const [hashed, copied] = await Promise.allSettled([sourceHash, copy]);
+    if (copied.status === 'rejected') {
+      // EEXIST: someone else's file, never removed. Anything else: our partial copy.
+      if ((copied.reason as NodeJS.ErrnoException)?.code !== 'EEXIST') created = true;
+      throw copied.reason;
     }
+    if (hashed.status === 'rejected') throw hashed.reason;
+    const out = await FileRandomAccess.open(dstPath);
+    try {
+      if (out.size !== src.size) throw new AppError('INTERNAL_ERR', 'The source changed while it was being copied');
+      await out.append(plan.increment.bytes);
+    } finally {
+      await out.close();
+    }
+    return preparedDigestOf(plan, completeDigest(hashed.value, plan));
+  } catch (e) {
+    abort.aborted = true;
+    await sourceHash.catch(() => undefined);
+    // A failed prepare leaves no partial output behind.
+    if (created) await rm(dstPath, { force: true });
     throw e;
   } finally {
     await src.close();

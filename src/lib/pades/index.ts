@@ -4,8 +4,8 @@ export { BYTE_RANGE_DIGITS, MAX_CONTENTS_SIZE, byteRangePlaceholder, contentsPla
 export { pdfDate, signatureDictionary, type SignatureDictionary, type SignatureDictionaryOptions, type SignatureKind } from './signature-dictionary.js';
 export { addSignatureField, uniqueFieldName, type FieldOptions, type SignatureAppearance } from './signature-field.js';
 export {
-  buildSignatureIncrement, prepareDocumentTimestamp, prepareSignature, writeAndHash,
-  type PrepareOptions, type PreparedDigest, type SignatureIncrement,
+  buildSignatureIncrement, completeDigest, hashPlanned, hashSource, planSignature, preparedDigestOf, prepareDocumentTimestamp, prepareSignature, writeAndHash,
+  type PlannedSignature, type PrepareOptions, type PreparedDigest, type SignatureIncrement,
 } from './prepare.js';
 export { finishSignature } from './finish.js';
 export { derLength, extractSignatures, type ExtractedSignature } from './extract.js';

@@ -15,7 +15,10 @@ export function contentsPlaceholder(size: number): PdfRaw {
   if (!Number.isInteger(size) || size < 64 || size > MAX_CONTENTS_SIZE) {
     throw new AppError('API_ERR_INVALID_PARAMETER', `Signature contents size must be an integer between 64 and ${MAX_CONTENTS_SIZE} bytes`);
   }
-  return new PdfRaw(latin1(`<${'0'.repeat(size * 2)}>`));
+  const bytes = new Uint8Array(size * 2 + 2).fill(0x30);
+  bytes[0] = 0x3c; // '<'
+  bytes[bytes.length - 1] = 0x3e; // '>'
+  return new PdfRaw(bytes);
 }
 
 const BYTE_RANGE_LENGTH = `[0 ${' '.repeat(BYTE_RANGE_DIGITS)} ${' '.repeat(BYTE_RANGE_DIGITS)} ${' '.repeat(BYTE_RANGE_DIGITS)}]`.length;

@@ -5,6 +5,7 @@
  * 1 MiB chunks). The result is a JSON-serialisable PreparedDigest that `finish` (possibly in
  * another process) uses to fill /Contents with one positional write.
  */
+import type { Hash } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import type { ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
@@ -149,17 +150,70 @@ export async function writeAndHash(source: ByteSource, sink: ByteSink, inc: Sign
   return new Uint8Array(h.digest());
 }
 
-async function prepare(kind: SignatureKind, source: ByteSource, sink: ByteSink, o: PrepareOptions): Promise<PreparedDigest> {
+/** A signature increment planned for a source: built, laid out, not yet written or hashed. */
+export interface PlannedSignature {
+  kind: SignatureKind;
+  digestAlgorithm: DigestAlgorithm;
+  increment: SignatureIncrement;
+  signingTime?: Date;
+}
+
+/**
+ * Opens the source, builds the increment and lays out the placeholder. Every refusal (not a
+ * PDF, encrypted, damaged in strict mode, bad page or rectangle) happens here, before any write.
+ */
+export async function planSignature(source: ByteSource, kind: SignatureKind, o: PrepareOptions): Promise<PlannedSignature> {
   const alg = o.digestAlgorithm ?? 'SHA-256';
   if (!DIGEST_ALGORITHMS.includes(alg)) throw new AppError('CMS_ERR_UNSUPPORTED_ALGORITHM', `Unsupported digest algorithm ${String(alg)}`);
   const signingTime = kind === 'signature' ? new Date(Math.floor((o.signingTime ?? new Date()).getTime() / 1000) * 1000) : undefined;
   const reader = await PdfReader.open(source, { strict: o.strict });
-  const inc = await buildSignatureIncrement(reader, kind, { ...o, signingTime });
-  const digest = await writeAndHash(source, sink, inc, alg);
+  const increment = await buildSignatureIncrement(reader, kind, { ...o, signingTime });
+  return { kind, digestAlgorithm: alg, increment, signingTime };
+}
+
+/**
+ * Streams the whole source through a new hash (1 MiB chunks, next read in flight while the
+ * current chunk is hashed). It does not depend on the plan, so callers may start it while
+ * the increment is being planned; `signal.aborted` stops it early when the plan fails.
+ */
+export async function hashSource(source: ByteSource, alg: DigestAlgorithm, signal?: { aborted: boolean }): Promise<Hash> {
+  const h = newHash(alg);
+  let pending = source.size > 0 ? source.read(0, Math.min(CHUNK_SIZE, source.size)) : undefined;
+  for (let pos = 0; pos < source.size; ) {
+    const buf = await pending!;
+    if (buf.length === 0) throw new AppError('PDF_ERR_MALFORMED', 'Short read while hashing');
+    pos += buf.length;
+    pending = pos < source.size && !signal?.aborted ? source.read(pos, Math.min(CHUNK_SIZE, source.size - pos)) : undefined;
+    h.update(buf);
+    if (signal?.aborted) throw new AppError('INTERNAL_ERR', 'Hashing aborted');
+  }
+  return h;
+}
+
+/** Finishes a source hash with the increment minus its /Contents placeholder (§12.8.1). */
+export function completeDigest(h: Hash, plan: PlannedSignature): Uint8Array {
+  const inc = plan.increment;
+  const cStart = inc.contentsOffset - 1 - inc.base;
+  h.update(inc.bytes.subarray(0, cStart));
+  h.update(inc.bytes.subarray(cStart + inc.contentsLength * 2 + 2));
+  return new Uint8Array(h.digest());
+}
+
+/**
+ * The ByteRange digest of (source + increment) without writing anything. For callers that copy
+ * the file by other means (e.g. an in-kernel file copy running in parallel).
+ */
+export async function hashPlanned(source: ByteSource, plan: PlannedSignature): Promise<Uint8Array> {
+  return completeDigest(await hashSource(source, plan.digestAlgorithm), plan);
+}
+
+/** The serialisable result of a planned and hashed signature. */
+export function preparedDigestOf(plan: PlannedSignature, digest: Uint8Array): PreparedDigest {
+  const inc = plan.increment;
   const out: PreparedDigest = {
     version: 1,
-    kind,
-    digestAlgorithm: alg,
+    kind: plan.kind,
+    digestAlgorithm: plan.digestAlgorithm,
     digest: Buffer.from(digest).toString('base64'),
     byteRange: inc.byteRange,
     contentsOffset: inc.contentsOffset,
@@ -168,8 +222,13 @@ async function prepare(kind: SignatureKind, source: ByteSource, sink: ByteSink, 
     fieldName: inc.fieldName,
     pageIndex: inc.pageIndex,
   };
-  if (signingTime) out.signingTime = signingTime.toISOString();
+  if (plan.signingTime) out.signingTime = plan.signingTime.toISOString();
   return out;
+}
+
+async function prepare(kind: SignatureKind, source: ByteSource, sink: ByteSink, o: PrepareOptions): Promise<PreparedDigest> {
+  const plan = await planSignature(source, kind, o);
+  return preparedDigestOf(plan, await writeAndHash(source, sink, plan.increment, plan.digestAlgorithm));
 }
 
 /** Prepares a PAdES signature (/SubFilter /ETSI.CAdES.detached by default). */

@@ -211,8 +211,10 @@ export function serialize(value: PdfWritable, marks?: Map<PdfRaw, number>): Uint
 }
 
 export function latin1(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  // Native encoding (a JS loop was a visible cost on long placeholders); never a pooled
+  // slice, so callers may keep or mutate the result.
+  const out = Buffer.allocUnsafeSlow(s.length);
+  out.write(s, 0, 'latin1');
   return out;
 }
 

@@ -270,3 +270,27 @@ test('digest-only flow: a PAdES CMS built by lib/cms from the prepared digest va
   await finishSignatureFile(out, p, cms);
   await assertSignedOk(src, out, 'lib/cms', dir, 1);
 });
+
+test('the ports path (ByteSource → ByteSink, one read pass) and the file path (kernel copy ∥ hash) agree byte for byte', async () => {
+  const { FileByteSource } = await import('../../../src/infra/fs-byte-source.js');
+  const { FileSink } = await import('../../../src/infra/fs-file.js');
+  const { prepareSignature } = await import('../../../src/lib/pades/prepare.js');
+  const dir = freshTempDir('sign-paths');
+  const src = join(dir, 'in.pdf');
+  // 3 MB of junk after %%EOF: several 1 MiB chunks, so the streaming loops turn more than once.
+  writeFileSync(src, buildPdf({ pages: 3, junkAfter: `\n${'j'.repeat(3 * 1024 * 1024)}\n` }));
+  const { valid } = await getCorpus();
+  for (const e of [{ path: src, name: 'multi-chunk' }, valid.find((x) => x.name === 'hand-1200-pages')!]) {
+    const opts = { contentsSize: 4096, signingTime: new Date('2026-05-05T05:05:05Z'), newId: new Uint8Array(16).fill(7) };
+    const a = join(dir, `${e.name}-ports.pdf`);
+    const b = join(dir, `${e.name}-file.pdf`);
+    const source = await FileByteSource.open(e.path);
+    const sink = await FileSink.create(a);
+    const pa = await prepareSignature(source, sink, opts);
+    await sink.close();
+    await source.close();
+    const pb = await prepareSignatureFile(e.path, b, opts);
+    assert.deepEqual(pa, pb);
+    assert.equal(sha256File(a), sha256File(b));
+  }
+});
