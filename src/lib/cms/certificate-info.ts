@@ -26,6 +26,8 @@ export interface CertificateInfo {
   notBefore: Date;
   notAfter: Date;
   signatureAlgorithm: string;
+  /** The issuer's signature (BIT STRING value without its unused-bits octet). */
+  signatureValue: Bytes;
   /** Extensions by OID: criticality and the extnValue OCTET STRING content. */
   extensions: Map<string, { critical: boolean; value: Bytes }>;
 }
@@ -83,6 +85,7 @@ function certificateInfoUnchecked(der: Uint8Array): CertificateInfo {
     notBefore: readTime(der, nb),
     notAfter: readTime(der, na),
     signatureAlgorithm: readOid(der, children(der, top[1]!)[0]!),
+    signatureValue: content(der, top[2]!).subarray(1),
     extensions,
   };
 }

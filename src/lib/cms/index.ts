@@ -41,3 +41,5 @@ export {
   verifySignedData, checkTimeStampResp,
   type VerifySignedDataOptions, type VerifiedSignedData, type CheckTimeStampRespExpectation, type CheckedTimeStamp,
 } from './verify-signed-data.js';
+export { checkOcspResponse, type CheckOcspExpectation, type CheckedOcsp } from './ocsp-check.js';
+export { verifyCertificateSignature, hashOfSignatureAlgorithm } from './verify.js';

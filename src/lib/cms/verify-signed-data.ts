@@ -12,12 +12,8 @@ import { OID } from './oids.js';
 import { parseSignedData, type ParsedSignedData } from './signed-data-parser.js';
 import { parseTimeStampResp, type TstInfo } from './tsp.js';
 import type { DigestAlgorithmName } from './signer.js';
-import { verifyRaw } from './verify.js';
+import { hashOfSignatureAlgorithm, verifyRaw } from './verify.js';
 
-const SIGNATURE_HASH: Record<string, DigestAlgorithmName> = {
-  [OID.ecdsaWithSha256]: 'sha256', [OID.ecdsaWithSha384]: 'sha384', [OID.ecdsaWithSha512]: 'sha512',
-  [OID.sha256WithRsa]: 'sha256', [OID.sha384WithRsa]: 'sha384', [OID.sha512WithRsa]: 'sha512',
-};
 
 export interface VerifySignedDataOptions {
   /** The signed content, for a detached signature (or to check an encapsulated one). */
@@ -44,7 +40,7 @@ export function verifySignedData(cmsDer: Uint8Array, opts: VerifySignedDataOptio
   const si = sd.signerInfos[0] ?? fail('no SignerInfo');
   const digestAlgorithm = si.digestAlgorithmName ?? fail(`unsupported digest ${si.digestAlgorithm}`);
   if (!si.signedAttributes) throw new AppError('CMS_ERR_UNSUPPORTED_ALGORITHM', 'SignerInfo without signed attributes');
-  const sigHash = SIGNATURE_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm === OID.rsaEncryption ? digestAlgorithm : undefined);
+  const sigHash = hashOfSignatureAlgorithm(si.signatureAlgorithm) ?? (si.signatureAlgorithm === OID.rsaEncryption ? digestAlgorithm : undefined);
   if (!sigHash) throw new AppError('CMS_ERR_UNSUPPORTED_ALGORITHM', `Unsupported signature algorithm ${si.signatureAlgorithm}`);
 
   const candidates = [...sd.certificates, ...(opts.extraCertificates ?? [])];

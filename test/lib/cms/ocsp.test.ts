@@ -1,11 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import {
-  buildOcspErrorResponse, buildOcspRequest, buildOcspResponse, certIdFor, certIdMatchesIssuer, parseOcspRequest, parseOcspResponse,
-  type OcspCertStatus,
+  buildOcspErrorResponse, buildOcspRequest, buildOcspResponse, certIdFor, certIdMatchesIssuer, certificateInfo, checkOcspResponse,
+  parseOcspRequest, parseOcspResponse, type OcspCertStatus,
 } from '../../../src/lib/cms/index.js';
+import { SoftKeyStore } from '../../../src/lib/keys/index.js';
+import { opensslIssue, opensslRootCa } from '../../support/pki-openssl.js';
 import { AppError } from '../../../src/shared/errors.js';
 import { openssl, tempDir, toPem } from '../../support/openssl.js';
 import { createTestPki, type SignerEntity, type TestPki } from '../../support/pki-fixture.js';
@@ -157,4 +159,54 @@ test('client side: our request is read by openssl; errors; malformed input', asy
     buildOcspResponse({ responses: [{ certId: certIdFor(pki.issuing.cert, '01'), certStatus: { status: 'good' }, thisUpdate: new Date() }], responderCertificate: pki.ocsp.cert, signer: pki.root.signer, producedAt: new Date() }),
     (x: unknown) => x instanceof AppError && x.code === 'CMS_ERR_SIGNATURE_MISMATCH',
   );
+});
+
+test('checkOcspResponse accepts delegated and CA-signed responses, refuses the unauthorised, stale or mismatched', async () => {
+  const { der } = await opensslRequest('check');
+  const req = parseOcspRequest(der);
+  const expect = { issuerCertificate: pki.issuing.cert, serialNumberHex: ee.info.serialNumberHex, nonce: req.nonce };
+  assert.equal(checkOcspResponse(await respond(der, { status: 'good' }), expect).single.status, 'good');
+  const byCa = checkOcspResponse(await respond(der, { status: 'revoked', revocationTime: new Date(), reason: 'keyCompromise' }, { byName: true, caSigned: true }), expect);
+  assert.equal(byCa.single.status, 'revoked');
+  assert.deepEqual(byCa.responderCertificate, pki.issuing.cert);
+  const rejected = (resp: Uint8Array, e = expect) => assert.throws(() => checkOcspResponse(resp, e), (x: unknown) => x instanceof AppError && x.code === 'CMS_ERR_BAD_OCSP_RESPONSE');
+  rejected(await respond(der, { status: 'good' }), { ...expect, nonce: Uint8Array.of(4, 2, 1, 2) });
+  rejected(await respond(der, { status: 'good' }), { ...expect, serialNumberHex: '0102030405060708' });
+  rejected(await respond(der, { status: 'good' }), { ...expect, at: new Date(Date.now() + 7200_000) });
+  rejected(buildOcspErrorResponse('tryLater'));
+  // Signed by a certificate of the right CA that lacks id-kp-OCSPSigning (the TSA's).
+  rejected(await buildOcspResponse({ responses: [{ certId: req.certIds[0]!.der, certStatus: { status: 'good' }, thisUpdate: new Date() }], responderCertificate: pki.tsa.cert, signer: pki.tsa.signer, producedAt: new Date(), nonce: req.nonce }));
+  const other = await createTestPki();
+  try {
+    rejected(await buildOcspResponse({ responses: [{ certId: req.certIds[0]!.der, certStatus: { status: 'good' }, thisUpdate: new Date() }], responderCertificate: other.ocsp.cert, signer: other.ocsp.signer, producedAt: new Date(), nonce: req.nonce }));
+  } finally {
+    await other.close();
+  }
+});
+
+test('checkOcspResponse accepts what the openssl OCSP responder (openssl ocsp -index) answers', async () => {
+  const sub = tmp.path('openssl-ca');
+  await mkdir(sub);
+  const ca = await opensslRootCa(sub); // its own dir: root.pem must not replace the fixture's
+  const store = new SoftKeyStore();
+  try {
+    const k = await store.createKey({ algorithm: 'EC-P256', purpose: 'signer', label: 'ossl-ee' });
+    const eeDer = await opensslIssue(ca, k.publicKeySpki, 'ossl-ee');
+    const serial = certificateInfo(eeDer).serialNumberHex;
+    const exp = '301231235959Z';
+    const index = await tmp.write('index.txt', `R\t${exp}\t260101000000Z,keyCompromise\t${serial.toUpperCase()}\tunknown\t/C=ES/CN=ossl-ee\n`);
+    const nonce = randomBytes(16);
+    const reqPath = await tmp.write('ossl-q.der', buildOcspRequest({ certIds: [certIdFor(ca.rootDer, serial)], nonce }));
+    const respPath = tmp.path('ossl-r.der');
+    const r = await openssl(['ocsp', '-index', index, '-CA', ca.rootCertPath, '-rsigner', ca.rootCertPath, '-rkey', ca.rootKeyPath, '-reqin', reqPath, '-respout', respPath, '-ndays', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const checked = checkOcspResponse(new Uint8Array(await readFile(respPath)), {
+      issuerCertificate: ca.rootDer, serialNumberHex: serial, nonce: parseOcspRequest(new Uint8Array(await readFile(reqPath))).nonce,
+    });
+    assert.equal(checked.single.status, 'revoked');
+    assert.equal(checked.single.revocationReason, 'keyCompromise');
+    assert.equal(checked.single.revocationTime!.toISOString(), '2026-01-01T00:00:00.000Z');
+  } finally {
+    await store.close();
+  }
 });
