@@ -13,6 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { KeyStore } from '../lib/keys/key-store.js';
+import type { KeyPool } from '../lib/keys/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { TscConfig } from './config.js';
 import { loadImportedCa } from './adapters/ca-import.js';
@@ -48,6 +49,8 @@ export interface TscRuntime {
   deps: SigningDeps;
   /** Set when the sandbox RAO exists; `generated` is true on the start that created it. */
   sandboxRao: { credentials: SandboxRaoCredentials; generated: boolean } | null;
+  /** The pre-generated RSA signer keys, when a profile uses RSA. */
+  rsaPool: KeyPool | null;
 }
 
 export type TscApp = TscFastify & { tsc: TscRuntime };
@@ -145,7 +148,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       pdsText: pdsText(config),
     });
 
-    app.decorate('tsc', { config, deps: signing, sandboxRao });
+    app.decorate('tsc', { config, deps: signing, sandboxRao, rsaPool });
     app.addHook('onClose', async () => {
       for (const close of owned.reverse()) await close();
     });
