@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import {
   buildOcspErrorResponse, buildOcspRequest, buildOcspResponse, certIdFor, certIdMatchesIssuer, certificateInfo, checkOcspResponse,
-  parseOcspRequest, parseOcspResponse, type OcspCertStatus,
+  parseOcspRequest, parseOcspResponse, type CheckOcspExpectation, type OcspCertStatus,
 } from '../../../src/lib/cms/index.js';
 import { SoftKeyStore } from '../../../src/lib/keys/index.js';
 import { opensslIssue, opensslRootCa } from '../../support/pki-openssl.js';
@@ -169,7 +169,7 @@ test('checkOcspResponse accepts delegated and CA-signed responses, refuses the u
   const byCa = checkOcspResponse(await respond(der, { status: 'revoked', revocationTime: new Date(), reason: 'keyCompromise' }, { byName: true, caSigned: true }), expect);
   assert.equal(byCa.single.status, 'revoked');
   assert.deepEqual(byCa.responderCertificate, pki.issuing.cert);
-  const rejected = (resp: Uint8Array, e = expect) => assert.throws(() => checkOcspResponse(resp, e), (x: unknown) => x instanceof AppError && x.code === 'CMS_ERR_BAD_OCSP_RESPONSE');
+  const rejected = (resp: Uint8Array, e: CheckOcspExpectation = expect) => assert.throws(() => checkOcspResponse(resp, e), (x: unknown) => x instanceof AppError && x.code === 'CMS_ERR_BAD_OCSP_RESPONSE');
   rejected(await respond(der, { status: 'good' }), { ...expect, nonce: Uint8Array.of(4, 2, 1, 2) });
   rejected(await respond(der, { status: 'good' }), { ...expect, serialNumberHex: '0102030405060708' });
   rejected(await respond(der, { status: 'good' }), { ...expect, at: new Date(Date.now() + 7200_000) });
