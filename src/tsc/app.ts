@@ -24,6 +24,7 @@ import { buildOtpSenders } from './adapters/otp-senders.js';
 import { PdfkitContractRenderer } from './adapters/pdfkit-contract-renderer.js';
 import { ensureSandboxRao, type SandboxRaoCredentials } from './adapters/sandbox-rao.js';
 import { CertificateAuthority } from './domain/ca/certificate-authority.js';
+import { RevocationStatus } from './domain/ca/revocation-status.js';
 import type { OtpChannel } from './domain/context.js';
 import { HmacExtAuthVerifier } from './domain/otp/hmac-ext-auth-verifier.js';
 import type { ContractRenderer, ExtAuthVerifier, OtpSender, SignatureTimestamper, SignerKeySource, TscPersistence } from './domain/ports.js';
@@ -116,6 +117,10 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       keyAlgorithmOverrides: config.profileKeyAlgorithms,
     };
 
+    const revocation = new RevocationStatus({
+      ca, keyStore, certificates: store.certificates, clock, statusValiditySeconds: config.statusValiditySeconds,
+    });
+
     const sandboxRao = config.sandboxRao
       ? await ensureSandboxRao({ store, clock, scrypt: config.scrypt }, join(config.tscDir, 'sandbox-rao.json'))
       : null;
@@ -144,7 +149,8 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       clientApiKey: config.clientApiKey,
       adminApiKey: config.adminApiKey,
       signBodyLimitBytes: config.signBodyLimitBytes,
-      crl: null,
+      crl: (which) => revocation.crl(which),
+      ocsp: (der) => revocation.ocsp(der),
       pdsText: pdsText(config),
     });
 

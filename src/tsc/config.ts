@@ -93,6 +93,8 @@ export interface TscConfig {
   pdsUrl: string;
   /** Per-profile single-use key algorithm (default EC-P256 for both). */
   profileKeyAlgorithms: Partial<Record<ProfileName, KeyAlgorithm>>;
+  /** nextUpdate - thisUpdate of the issuing CA's CRL and of OCSP answers, seconds. */
+  statusValiditySeconds: number;
   /** A sign call older than this is considered dead and its claim on the request stale. */
   signingClaimTimeoutMs: number;
 }
@@ -208,6 +210,7 @@ export function loadTscConfig(env: Env = process.env): TscConfig {
     // certificate rule needs https even when the sandbox itself serves plain http).
     pdsUrl: env.TSC_PDS_URL || `${publicUrl.replace(/^http:/, 'https:')}/pki/pds/en`,
     profileKeyAlgorithms: profileAlgorithms(env.TSC_PROFILE_KEY_ALGORITHMS),
+    statusValiditySeconds: int(env, 'TSC_STATUS_VALIDITY_SECONDS', 3600, 60, 7 * 86400),
     signingClaimTimeoutMs: int(env, 'TSC_SIGNING_TIMEOUT_SECONDS', 300, 10, 3600) * 1000,
   };
 }

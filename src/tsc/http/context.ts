@@ -10,6 +10,8 @@ export interface TscHttpContext {
   signBodyLimitBytes: number;
   /** Produces the current CRL of a CA (DER), or null while CRL building is not available. */
   crl: ((ca: 'root' | 'issuing') => Promise<Uint8Array>) | null;
+  /** Answers a DER OCSPRequest with a DER OCSPResponse, or null while OCSP is not available. */
+  ocsp: ((requestDer: Uint8Array) => Promise<Uint8Array>) | null;
   pdsText: string;
 }
 

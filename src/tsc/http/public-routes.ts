@@ -1,6 +1,6 @@
 /**
  * Public routes without authentication: CA certificates (the AIA caIssuers URL is /pki/issuing.crt),
- * CRLs, the PKI disclosure statement and health. OCSP and the TSA are issue 5's.
+ * CRLs, OCSP, the PKI disclosure statement and health. The TSA is issue 5's.
  */
 import { toPem } from './pem.js';
 import type { TscFastify, TscHttpContext } from './context.js';
@@ -28,6 +28,24 @@ export function publicRoutes(app: TscFastify, ctx: TscHttpContext): void {
       return reply.type('application/pkix-crl').send(Buffer.from(await ctx.crl(name)));
     });
   }
+
+  // RFC 6960 Appendix A: POST with application/ocsp-request, or GET with the base64 request in the path.
+  app.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
+  const ocspReply = async (der: Uint8Array, reply: import('fastify').FastifyReply) => {
+    if (!ctx.ocsp) throw new AppError('CA_ERR_NOT_READY', 'OCSP is not available yet');
+    return reply.type('application/ocsp-response').header('cache-control', 'no-cache').send(Buffer.from(await ctx.ocsp(der)));
+  };
+  app.post('/ocsp', { schema: { tags: ['PKI'], summary: 'OCSP responder (RFC 6960), application/ocsp-request', produces: ['application/ocsp-response'] } },
+    async (req, reply) => {
+      if (!Buffer.isBuffer(req.body)) throw new AppError('API_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send application/ocsp-request');
+      return ocspReply(new Uint8Array(req.body), reply);
+    });
+  app.get('/ocsp/*', { schema: { tags: ['PKI'], summary: 'OCSP responder, GET form (base64 request in the path)', produces: ['application/ocsp-response'] } },
+    async (req, reply) => {
+      const raw = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '');
+      if (raw.length > 4096 || !/^[A-Za-z0-9+/=_-]*$/.test(raw)) throw new AppError('API_ERR_INVALID_PARAMETER', 'Malformed OCSP request');
+      return ocspReply(new Uint8Array(Buffer.from(raw, raw.includes('-') || raw.includes('_') ? 'base64url' : 'base64')), reply);
+    });
 
   app.get('/pki/pds/en', { schema: { tags: ['PKI'], summary: 'PKI disclosure statement (EN 319 411-1 §6.9.4)', produces: ['text/plain'] } },
     async (_req, reply) => reply.type('text/plain; charset=utf-8').send(ctx.pdsText));
