@@ -31,6 +31,17 @@ export class FileByteSource implements ByteSource {
     return got === n ? buf : buf.subarray(0, got);
   }
 
+  async readInto(offset: number, target: Uint8Array): Promise<number> {
+    const n = Math.max(0, Math.min(target.length, this.size - offset));
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await this.fh.read(target, got, n - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  }
+
   async close(): Promise<void> {
     await this.fh.close();
   }

@@ -33,15 +33,43 @@ export async function hashByteRange(source: ByteSource, byteRange: readonly numb
     const start = byteRange[i]!;
     const end = start + byteRange[i + 1]!;
     if (start < 0 || end > source.size) throw new AppError('PDF_ERR_MALFORMED', 'ByteRange lies outside the file');
-    // Read ahead one chunk while hashing the current one.
-    let pending = start < end ? source.read(start, Math.min(CHUNK_SIZE, end - start)) : undefined;
-    for (let pos = start; pos < end; ) {
-      const buf = await pending!;
-      if (buf.length === 0) throw new AppError('PDF_ERR_MALFORMED', 'Short read while hashing');
-      pos += buf.length;
-      pending = pos < end ? source.read(pos, Math.min(CHUNK_SIZE, end - pos)) : undefined;
-      h.update(buf);
-    }
+    await forEachChunk(source, start, end, (c) => void h.update(c));
   }
   return new Uint8Array(h.digest());
+}
+
+/**
+ * Reads [start, end) of a source in CHUNK_SIZE pieces, one read in flight while `onChunk` runs
+ * on the previous one. With `readInto` two buffers are recycled (flat memory at any file
+ * size); `onChunk` must not keep the chunk past its call.
+ */
+export async function forEachChunk(
+  source: ByteSource,
+  start: number,
+  end: number,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+  signal?: { aborted: boolean },
+): Promise<void> {
+  if (start >= end) return;
+  const pool = source.readInto ? [new Uint8Array(CHUNK_SIZE), new Uint8Array(CHUNK_SIZE)] : undefined;
+  let turn = 0;
+  const read = (pos: number): Promise<Uint8Array> => {
+    const n = Math.min(CHUNK_SIZE, end - pos);
+    if (!pool) return source.read(pos, n);
+    const buf = pool[turn]!.subarray(0, n);
+    turn ^= 1;
+    return source.readInto!(pos, buf).then((got) => buf.subarray(0, got));
+  };
+  let pending: Promise<Uint8Array> | undefined = read(start);
+  for (let pos = start; pos < end; ) {
+    const buf = await pending!;
+    if (buf.length === 0) throw new AppError('PDF_ERR_MALFORMED', 'Short read');
+    pos += buf.length;
+    pending = pos < end && !signal?.aborted ? read(pos) : undefined;
+    await onChunk(buf);
+    if (signal?.aborted) {
+      await pending?.catch(() => undefined);
+      throw new AppError('INTERNAL_ERR', 'Streaming aborted');
+    }
+  }
 }

@@ -10,7 +10,7 @@ import { AppError } from '../../shared/errors.js';
 import type { ByteSource } from '../pdf/byte-source.js';
 import { PdfReader } from '../pdf/reader.js';
 import { IncrementalWriter } from '../pdf/writer.js';
-import { CHUNK_SIZE, DIGEST_ALGORITHMS, newHash, type DigestAlgorithm } from './digest.js';
+import { DIGEST_ALGORITHMS, forEachChunk, newHash, type DigestAlgorithm } from './digest.js';
 import { formatByteRange } from './placeholder.js';
 import type { ByteSink } from './ports.js';
 import { signatureDictionary, type SignatureKind } from './signature-dictionary.js';
@@ -128,20 +128,12 @@ export async function buildSignatureIncrement(reader: PdfReader, kind: Signature
  */
 export async function writeAndHash(source: ByteSource, sink: ByteSink, inc: SignatureIncrement, alg: DigestAlgorithm): Promise<Uint8Array> {
   const h = newHash(alg);
-  const size = source.size;
-  let pending = size > 0 ? source.read(0, Math.min(CHUNK_SIZE, size)) : undefined;
-  let writing: Promise<void> = Promise.resolve();
-  for (let pos = 0; pos < size; ) {
-    const buf = await pending!;
-    if (buf.length === 0) throw new AppError('PDF_ERR_MALFORMED', 'Short read while copying');
-    const at = pos;
-    pos += buf.length;
-    pending = pos < size ? source.read(pos, Math.min(CHUNK_SIZE, size - pos)) : undefined;
-    h.update(buf);
-    await writing;
-    writing = sink.write(buf);
-  }
-  await writing;
+  // The sink may keep a reference until its write resolves, so chunks are written before the
+  // next one is handed out (forEachChunk awaits this callback).
+  await forEachChunk(source, 0, source.size, async (c) => {
+    h.update(c);
+    await sink.write(c);
+  });
   const cStart = inc.contentsOffset - 1 - inc.base;
   const cEnd = cStart + inc.contentsLength * 2 + 2;
   h.update(inc.bytes.subarray(0, cStart));
@@ -178,15 +170,7 @@ export async function planSignature(source: ByteSource, kind: SignatureKind, o: 
  */
 export async function hashSource(source: ByteSource, alg: DigestAlgorithm, signal?: { aborted: boolean }): Promise<Hash> {
   const h = newHash(alg);
-  let pending = source.size > 0 ? source.read(0, Math.min(CHUNK_SIZE, source.size)) : undefined;
-  for (let pos = 0; pos < source.size; ) {
-    const buf = await pending!;
-    if (buf.length === 0) throw new AppError('PDF_ERR_MALFORMED', 'Short read while hashing');
-    pos += buf.length;
-    pending = pos < source.size && !signal?.aborted ? source.read(pos, Math.min(CHUNK_SIZE, source.size - pos)) : undefined;
-    h.update(buf);
-    if (signal?.aborted) throw new AppError('INTERNAL_ERR', 'Hashing aborted');
-  }
+  await forEachChunk(source, 0, source.size, (c) => void h.update(c), signal);
   return h;
 }
 

@@ -7,6 +7,11 @@ export interface ByteSource {
   readonly size: number;
   /** Reads up to `length` bytes at `offset` (fewer only at end of input). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads into a caller-owned buffer (fills it unless the input ends first) and
+   * returns the byte count. Streaming loops use it to recycle buffers, so memory stays flat.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<number>;
 }
 
 export class MemoryByteSource implements ByteSource {

@@ -129,7 +129,10 @@ export class IncrementalWriter implements ObjectAllocator {
     }
     for (const [num, o] of offsets) entries.set(num, { type: 1, a: o.offset, b: o.gen });
     const hasCompressed = [...entries.values()].some((e) => e.type === 2);
-    const kind: XrefKind = this.opts.xrefKind ?? (full ? (hasCompressed ? 'stream' : 'table') : reader.lastXrefKind);
+    let kind: XrefKind = this.opts.xrefKind ?? (full ? (hasCompressed ? 'stream' : 'table') : reader.lastXrefKind);
+    // A table entry has 10 offset digits (§7.5.4); past ~9.3 GB only an xref stream can
+    // describe the update (a stream section may follow table sections, §7.5.8.4).
+    if (kind === 'table' && !this.opts.xrefKind && base - shift + len > 9_999_999_999) kind = 'stream';
     if (kind === 'table' && hasCompressed) {
       throw new AppError('PDF_ERR_UNSUPPORTED', 'A cross-reference table cannot describe compressed objects');
     }

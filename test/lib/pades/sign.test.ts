@@ -292,5 +292,28 @@ test('the ports path (ByteSource → ByteSink, one read pass) and the file path 
     const pb = await prepareSignatureFile(e.path, b, opts);
     assert.deepEqual(pa, pb);
     assert.equal(sha256File(a), sha256File(b));
+    // And from memory (no readInto: fresh chunks instead of recycled buffers).
+    const chunks: Buffer[] = [];
+    const pc = await prepareSignature(new MemoryByteSource(readFileSync(e.path)), { write: async (c) => void chunks.push(Buffer.from(c)) }, opts);
+    assert.deepEqual(pc, pa);
+    assert.equal(createHash('sha256').update(Buffer.concat(chunks)).digest('hex'), sha256File(a));
   }
+});
+
+test('contentsSizeFor: real CMS (with and without a timestamp token) fits the computed reservation', async () => {
+  const { contentsSizeFor } = await import('../../../src/lib/pades/contents-size.js');
+  const { opensslTimestampToken } = await import('../../support/pdf-test-signer.js');
+  const pki = testPki();
+  const dir = freshTempDir('sign-size');
+  const content = join(dir, 'content.bin');
+  writeFileSync(content, 'ByteRange bytes stand-in');
+  const cms = opensslCmsSign(content);
+  const size = contentsSizeFor({ certificates: [pki.eeDer, pki.rootDer] });
+  assert.ok(cms.length <= size && size % 1024 === 0, `${cms.length} <= ${size}`);
+  assert.ok(size < cms.length * 3, 'not wasteful');
+  const tok = opensslTimestampToken(content);
+  // A B-T CMS = the B-B CMS + the token in an unsigned attribute (+ a few bytes of framing).
+  assert.ok(cms.length + tok.length + 32 <= contentsSizeFor({ certificates: [pki.eeDer, pki.rootDer], timestampToken: tok.length }));
+  assert.ok(contentsSizeFor({ certificates: [pki.eeDer], timestampToken: true }) > contentsSizeFor({ certificates: [pki.eeDer] }));
+  assert.throws(() => contentsSizeFor({ certificates: [5 * 1024 * 1024] }), (e) => e instanceof AppError && e.code === 'PDF_ERR_UNSUPPORTED');
 });

@@ -124,3 +124,18 @@ test('streams written by the writer round-trip through the reader', async () => 
   assert.deepEqual(Buffer.from(s.data), data);
   assert.ok(isRef(r2.trailer.get('Root')));
 });
+
+test('a table-based file past 10 GB gets an xref-stream update (table offsets have 10 digits)', async () => {
+  const bytes = buildPdf({});
+  const reader = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+  const big = Object.create(reader) as PdfReader;
+  Object.defineProperty(big, 'source', { value: { size: 11 * 1024 ** 3, read: reader.source.read.bind(reader.source) } });
+  const w = new IncrementalWriter(big);
+  w.add(new PdfDict({ A: 1 }));
+  const inc = w.build();
+  assert.equal(inc.xrefKind, 'stream');
+  assert.match(Buffer.from(inc.bytes).toString('latin1'), /\/Type \/XRef/);
+  const small = new IncrementalWriter(reader);
+  small.add(new PdfDict({ A: 1 }));
+  assert.equal(small.build().xrefKind, 'table');
+});
