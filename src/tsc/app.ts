@@ -27,6 +27,7 @@ import { CertificateAuthority } from './domain/ca/certificate-authority.js';
 import { RevocationStatus } from './domain/ca/revocation-status.js';
 import type { OtpChannel } from './domain/context.js';
 import { HmacExtAuthVerifier } from './domain/otp/hmac-ext-auth-verifier.js';
+import { CredentialCache } from './domain/ra/credential-cache.js';
 import type { ContractRenderer, ExtAuthVerifier, OtpSender, SignatureTimestamper, SignerKeySource, TscPersistence } from './domain/ports.js';
 import type { SigningDeps } from './domain/signing/sign-digests.js';
 import { registerTscHttp } from './http/index.js';
@@ -110,6 +111,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       otpSenders,
       extAuth: deps.extAuth ?? new HmacExtAuthVerifier(config.extAuthKey, store.nonces, clock),
       contracts: deps.contracts ?? new PdfkitContractRenderer(),
+      credentialCache: new CredentialCache(clock),
       ca,
       keyStore,
       signerKeys: deps.signerKeys ?? new KeyStoreSignerKeys(keyStore, rsaPool),

@@ -2,6 +2,7 @@
 import type { Clock } from '../../shared/clock.js';
 import type { ContractRenderer, ExtAuthVerifier, OtpSender, TscPersistence } from './ports.js';
 import type { ScryptParams } from './ra/secret-hash.js';
+import type { CredentialCache } from './ra/credential-cache.js';
 
 export type OtpChannel = 'sms' | 'whatsapp' | 'email';
 
@@ -31,4 +32,6 @@ export interface TscDomainDeps {
   otpSenders: Record<OtpChannel, OtpSender | null>;
   extAuth: ExtAuthVerifier;
   contracts: ContractRenderer;
+  /** Skips the scrypt of recently verified RAO credentials (never the database lookup). */
+  credentialCache?: CredentialCache;
 }

@@ -54,6 +54,7 @@ describe('RA: requests and RAOs', () => {
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().error.code, 'RAO_ERR_NOT_FOUND');
     assert.equal(unknown.json().error.message, "Error getting RAO's id. Make sure the credentials are correct.");
+    assert.equal((await create({ ...IDENTITY }, t.raoHeaders())).statusCode, 201); // a success, cached
     const wrong = await unchanged(() => create({ ...IDENTITY }, t.raoHeaders({ ...t.rao, password: 'wrong' })));
     assert.equal(wrong.statusCode, 403);
     assert.equal(wrong.json().error.message, 'Invalid RAO Credentials');
@@ -199,6 +200,8 @@ describe('RA: requests and RAOs', () => {
     assert.equal(weak.statusCode, 400);
     const tmp = { username: 'rao-temp', password: 'temp-password-1', pin: '5555', registration_authority: 3000 };
     await t.app.inject({ method: 'POST', url: '/tsc/v1/admin/raos', headers: t.admin, payload: tmp });
+    // Used once (its credentials are now in the verified-credentials cache), then removed: refused at once.
+    assert.equal((await create({ ...IDENTITY }, t.raoHeaders(tmp))).statusCode, 201);
     assert.equal((await t.app.inject({ method: 'DELETE', url: '/tsc/v1/admin/raos/rao-temp', headers: t.admin })).statusCode, 204);
     assert.equal((await t.app.inject({ method: 'DELETE', url: '/tsc/v1/admin/raos/rao-temp', headers: t.admin })).statusCode, 404);
     const gone = await create({ ...IDENTITY }, t.raoHeaders(tmp));

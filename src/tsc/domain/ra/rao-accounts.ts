@@ -8,6 +8,7 @@ import type { Clock } from '../../../shared/clock.js';
 import { appendAudit } from '../audit/audit-chain.js';
 import type { RaoRecord } from '../model.js';
 import type { TscPersistence } from '../ports.js';
+import type { CredentialCache } from './credential-cache.js';
 import { hashSecret, verifySecret, type ScryptParams } from './secret-hash.js';
 
 export const RAO_NOT_FOUND_TEXT = "Error getting RAO's id. Make sure the credentials are correct.";
@@ -88,7 +89,7 @@ export interface RaoCredentials {
  * required are still checked (a wrong one is never ignored).
  */
 export async function authenticateRao(
-  deps: Pick<RaoDeps, 'store'>,
+  deps: Pick<RaoDeps, 'store'> & { credentialCache?: CredentialCache | undefined },
   cred: RaoCredentials,
   need: { password: boolean; pin: boolean },
 ): Promise<{ rao: RaoRecord; passwordChecked: boolean; pinChecked: boolean }> {
@@ -97,10 +98,15 @@ export async function authenticateRao(
   if (need.pin && !cred.pin) throw new AppError('RAO_ERR_INCOMPLETE_CREDENTIALS', 'Missing RAO credentials: pin required');
   const rao = await deps.store.raos.findByUsername(cred.username);
   if (!rao) throw new AppError('RAO_ERR_NOT_FOUND', RAO_NOT_FOUND_TEXT);
-  const [pwOk, pinOk] = await Promise.all([
-    cred.password ? verifySecret(cred.password, rao.passwordHash) : Promise.resolve(true),
-    cred.pin ? verifySecret(cred.pin, rao.pinHash) : Promise.resolve(true),
-  ]);
-  if (!pwOk || !pinOk) throw new AppError('RAO_ERR_INVALID_CREDENTIALS', RAO_INVALID_TEXT);
+  // Only successful checks are cached, bound to the stored hashes (see CredentialCache).
+  const cacheKey = [rao.username, cred.password ?? '', cred.pin ?? '', rao.passwordHash, rao.pinHash];
+  if (!deps.credentialCache?.has(cacheKey)) {
+    const [pwOk, pinOk] = await Promise.all([
+      cred.password ? verifySecret(cred.password, rao.passwordHash) : Promise.resolve(true),
+      cred.pin ? verifySecret(cred.pin, rao.pinHash) : Promise.resolve(true),
+    ]);
+    if (!pwOk || !pinOk) throw new AppError('RAO_ERR_INVALID_CREDENTIALS', RAO_INVALID_TEXT);
+    deps.credentialCache?.add(cacheKey);
+  }
   return { rao, passwordChecked: !!cred.password, pinChecked: !!cred.pin };
 }
