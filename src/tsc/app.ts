@@ -58,7 +58,23 @@ export interface TscRuntime {
 export type TscApp = TscFastify & { tsc: TscRuntime };
 
 /** Headers and fields that must never reach a log line (DESIGN.md §5). */
-const REDACT = ['req.headers.authorization', 'req.headers["x-rao-password"]', 'req.headers["x-rao-pin"]'];
+export const REDACT = ['req.headers.authorization', 'req.headers["x-rao-password"]', 'req.headers["x-rao-pin"]'];
+
+/**
+ * Errors are logged by name, code, message and stack only: driver errors carry extra fields (e.g.
+ * PostgreSQL's `detail: Failing row contains (…)`) that could hold identity data.
+ */
+export function safeError(e: unknown): { type: string; message: string; stack: string; [k: string]: unknown } {
+  if (!(e instanceof Error)) return { type: typeof e, message: String(e), stack: '' };
+  const cause = (e as { cause?: unknown }).cause;
+  return {
+    type: e.name,
+    message: e.message,
+    code: (e as { code?: unknown }).code,
+    stack: e.stack ?? '',
+    ...(cause instanceof Error ? { cause: { type: cause.name, message: cause.message, code: (cause as { code?: unknown }).code } } : {}),
+  };
+}
 
 export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Promise<TscApp> {
   mkdirSync(config.tscDir, { recursive: true, mode: 0o700 });
@@ -128,7 +144,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       : null;
 
     const app = Fastify({
-      logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel, redact: REDACT }),
+      logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel, redact: REDACT, serializers: { err: safeError } }),
       bodyLimit: 64 * 1024,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TscApp;

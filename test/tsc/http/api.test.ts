@@ -8,13 +8,15 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { startTestTsc, createApprovedRequest, type TestTsc } from '../support/tsc-harness.js';
 import { requestOtp, sign, sha } from '../support/flow.js';
+import { REDACT, safeError } from '../../../src/tsc/app.js';
 
 describe('TSC HTTP API', () => {
   let t: TestTsc;
   const logLines: string[] = [];
   before(async () => {
     const stream = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
-    t = await startTestTsc({ deps: { logger: { level: 'info', stream, redact: ['req.headers.authorization', 'req.headers["x-rao-password"]', 'req.headers["x-rao-pin"]'] } as any } });
+    // The production logger options, writing to a buffer.
+    t = await startTestTsc({ deps: { logger: { level: 'info', stream, redact: REDACT, serializers: { err: safeError } } as any } });
   });
   after(async () => t?.close());
 
@@ -106,5 +108,12 @@ describe('TSC HTTP API', () => {
     for (const secret of [t.config.clientApiKey, t.config.adminApiKey, t.rao.password, t.rao.pin, code, 'maria.nunez@example.com', '+34600123123']) {
       assert.ok(!all.includes(secret), `log contains ${secret.slice(0, 4)}…`);
     }
+  });
+
+  test('logged errors keep name, code, message and stack only (driver details may hold row data)', () => {
+    const pgLike = Object.assign(new Error('null value in column "email"'), { code: '23502', detail: 'Failing row contains (María, maria@example.com)' });
+    const out = safeError(pgLike);
+    assert.equal(out.code, '23502');
+    assert.ok(!JSON.stringify(out).includes('maria@example.com'));
   });
 });
