@@ -89,20 +89,32 @@ export async function addSignatureField(reader: PdfReader, writer: IncrementalWr
   }
   const fieldRef = writer.add(widget);
 
-  await addToPageAnnots(reader, writer, page.ref, page.dict, fieldRef);
+  await addToPageAnnots(reader, writer, page.ref, fieldRef);
   await addToAcroForm(reader, writer, fieldRef);
   return { fieldName, fieldRef, pageIndex };
 }
 
-/** The current value of an object in this revision (queued change first, then the file). */
+/**
+ * The current value of an object of the file in this revision (queued change first, then the
+ * file). `ref` always comes from the file: a dangling one is null (§7.3.10) even when its
+ * number is one this revision allocated for a new object (seen in damaged files).
+ */
 async function current(reader: PdfReader, writer: IncrementalWriter, ref: PdfRef): Promise<PdfValue> {
+  if (!reader.has(ref.num)) return null;
   const p = writer.pending(ref);
   if (p !== undefined) return p as PdfValue;
   return reader.getObject(ref);
 }
 
-async function addToPageAnnots(reader: PdfReader, writer: IncrementalWriter, pageRef: PdfRef, pageDict: PdfDict, widget: PdfRef): Promise<void> {
-  const annots = pageDict.get('Annots');
+/** Like `current`, for objects that must be dictionaries (page, catalog). */
+async function currentDict(reader: PdfReader, writer: IncrementalWriter, ref: PdfRef, what: string): Promise<PdfDict> {
+  const v = await current(reader, writer, ref);
+  if (!isDict(v)) throw new AppError('PDF_ERR_MALFORMED', `The ${what} object is not a dictionary`);
+  return v;
+}
+
+async function addToPageAnnots(reader: PdfReader, writer: IncrementalWriter, pageRef: PdfRef, widget: PdfRef): Promise<void> {
+  const annots = (await currentDict(reader, writer, pageRef, 'page')).get('Annots');
   if (isRef(annots)) {
     // The /Annots array is its own object: change that object, not the page.
     const arr = await current(reader, writer, annots);
@@ -111,7 +123,7 @@ async function addToPageAnnots(reader: PdfReader, writer: IncrementalWriter, pag
       return;
     }
   }
-  const page = ((await current(reader, writer, pageRef)) as PdfDict).clone();
+  const page = (await currentDict(reader, writer, pageRef, 'page')).clone();
   const existing = page.get('Annots');
   page.set('Annots', Array.isArray(existing) ? [...existing, widget] : [widget]);
   writer.set(pageRef, page);
@@ -119,7 +131,7 @@ async function addToPageAnnots(reader: PdfReader, writer: IncrementalWriter, pag
 
 async function addToAcroForm(reader: PdfReader, writer: IncrementalWriter, field: PdfRef): Promise<void> {
   const rootRef = reader.rootRef;
-  const catalog = (await current(reader, writer, rootRef)) as PdfDict;
+  const catalog = await currentDict(reader, writer, rootRef, 'catalog');
   const acroVal = catalog.get('AcroForm');
   const extend = async (acro: PdfDict): Promise<PdfDict> => {
     const out = acro.clone();

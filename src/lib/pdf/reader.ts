@@ -555,8 +555,8 @@ export class PdfReader {
     for (let depth = 0; depth < MAX_PAGE_DEPTH; depth++) {
       if (seen.has(nodeRef.num)) throw new AppError('PDF_ERR_MALFORMED', 'Page tree contains a cycle');
       seen.add(nodeRef.num);
-      const node = await this.resolveDict(nodeRef);
-      if (!node) throw new AppError('PDF_ERR_MALFORMED', `Page tree node ${nodeRef.num} is missing`);
+      const node = await this.getObject(nodeRef);
+      if (!isDict(node)) throw new AppError('PDF_ERR_MALFORMED', `Page tree node ${nodeRef.num} is missing or not a dictionary`);
       for (const k of ['Resources', 'MediaBox', 'CropBox', 'Rotate']) if (node.has(k)) inherited[k] = node.get(k);
       const kids = await this.resolve(node.get('Kids'));
       const isLeaf = isName(node.get('Type'), 'Page') || !Array.isArray(kids);
