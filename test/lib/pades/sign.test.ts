@@ -317,3 +317,33 @@ test('contentsSizeFor: real CMS (with and without a timestamp token) fits the co
   assert.ok(contentsSizeFor({ certificates: [pki.eeDer], timestampToken: true }) > contentsSizeFor({ certificates: [pki.eeDer] }));
   assert.throws(() => contentsSizeFor({ certificates: [5 * 1024 * 1024] }), (e) => e instanceof AppError && e.code === 'PDF_ERR_UNSUPPORTED');
 });
+
+test('visible signature through lib/pades/appearance (text in an embedded font subset): drawn, valid', async () => {
+  const { createAppearance } = await import('../../../src/lib/pades/appearance/index.js');
+  const font = readFileSync(resolve(import.meta.dirname, '../../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf'));
+  const dir = freshTempDir('sign-appearance');
+  const src = join(dir, 'in.pdf');
+  writeFileSync(src, buildPdf({ pages: 1, mediaBox: [0, 0, 600, 800], xref: 'stream' }));
+  const out = join(dir, 'out.pdf');
+  const rect: [number, number, number, number] = [50, 50, 350, 150];
+  const appearance = createAppearance({ page: 0, rect }, { font }, { CN: 'Jane Test Signer', date: new Date('2026-01-01T10:00:00Z'), L: 'Barcelona' });
+  await signWithOpenssl(src, out, { appearance }, dir);
+  await assertSignedOk(src, out, 'appearance', dir, 1);
+  const a = renderGray(src, 0, dir, 'a');
+  const b = renderGray(out, 0, dir, 'b');
+  let inside = 0;
+  let outside = 0;
+  for (let y = 0; y < b.h; y++) {
+    for (let x = 0; x < b.w; x++) {
+      const i = y * b.w + x;
+      const py = b.h - y - 0.5;
+      const isIn = x + 0.5 > rect[0] && x + 0.5 < rect[2] && py > rect[1] && py < rect[3];
+      if (a.px[i] !== b.px[i]) {
+        if (isIn) inside++;
+        else outside++;
+      }
+    }
+  }
+  assert.ok(inside > 200, `text pixels inside the rectangle: ${inside}`);
+  assert.equal(outside, 0, 'nothing outside the rectangle changed');
+});
