@@ -3,6 +3,8 @@
  * The relational ones are implemented once with Kysely over SQLite and PostgreSQL, and one
  * contract suite (test/tsc/contracts/store.contract.test.ts) runs over both.
  */
+import type { KeyAlgorithm, KeyHandle } from '../../lib/keys/key-store.js';
+import type { ContractContent } from './contract/contract-content.js';
 import type {
   AuditEntry, CaRecord, CertificateRecord, NewRequest, OtpRecord, RaoRecord, RequestRecord, RequestStatus,
 } from './model.js';
@@ -135,7 +137,7 @@ export interface ExtAuthVerifier {
 
 /** Renders the service-contract PDF for given content (deterministic for the same content). */
 export interface ContractRenderer {
-  render(content: import('./contract/contract-content.js').ContractContent): Promise<Uint8Array>;
+  render(content: ContractContent): Promise<Uint8Array>;
 }
 
 /**
@@ -143,9 +145,9 @@ export interface ContractRenderer {
  * RSA keys come from a pre-generated pool so key generation stays off the request path (DESIGN.md §6).
  */
 export interface SignerKeySource {
-  acquire(algorithm: import('../../lib/keys/key-store.js').KeyAlgorithm): Promise<import('../../lib/keys/key-store.js').KeyHandle>;
+  acquire(algorithm: KeyAlgorithm): Promise<KeyHandle>;
   /** Destroys the key in the store (DESIGN.md §5: single-use keys are destroyed after use). */
-  destroy(key: import('../../lib/keys/key-store.js').KeyHandle): Promise<void>;
+  destroy(key: KeyHandle): Promise<void>;
 }
 
 /**

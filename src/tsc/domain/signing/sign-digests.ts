@@ -13,7 +13,7 @@
 import {
   addUnsignedAttribute, encodeSignedAttributes, keyStoreSigner, OID, signatureValueOf, signDigest,
 } from '../../../lib/cms/index.js';
-import type { KeyHandle, KeyStore } from '../../../lib/keys/key-store.js';
+import type { KeyAlgorithm, KeyHandle, KeyStore } from '../../../lib/keys/key-store.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { appendAudit } from '../audit/audit-chain.js';
 import type { CertificateAuthority } from '../ca/certificate-authority.js';
@@ -21,7 +21,6 @@ import { certificateProfile } from '../ca/profiles.js';
 import type { TscDomainDeps } from '../context.js';
 import { consumeOtp } from '../otp/otp-service.js';
 import type { SignatureTimestamper, SignerKeySource } from '../ports.js';
-import type { KeyAlgorithm } from '../../../lib/keys/key-store.js';
 import type { ProfileName } from '../model.js';
 import { parseSignInput, type Level, type SignInput } from './sign-input.js';
 
