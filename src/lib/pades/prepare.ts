@@ -8,6 +8,7 @@
 import type { Hash } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import type { ByteSource } from '../pdf/byte-source.js';
+import { PdfName } from '../pdf/objects.js';
 import { PdfReader } from '../pdf/reader.js';
 import { IncrementalWriter } from '../pdf/writer.js';
 import { DIGEST_ALGORITHMS, forEachChunk, newHash, type DigestAlgorithm } from './digest.js';
@@ -79,6 +80,7 @@ export interface SignatureIncrement {
 
 /** Builds the signature (or document timestamp) increment for a file already opened. */
 export async function buildSignatureIncrement(reader: PdfReader, kind: SignatureKind, o: PrepareOptions): Promise<SignatureIncrement> {
+  if (kind === 'signature') await refuseIfCertifiedNoChanges(reader);
   const sig = signatureDictionary({
     kind,
     contentsSize: o.contentsSize,
@@ -119,6 +121,27 @@ export async function buildSignatureIncrement(reader: PdfReader, kind: Signature
     fieldName,
     pageIndex,
   };
+}
+
+/**
+ * A certified document (ISO 32000-1 §12.8.2.2, /Perms /DocMDP) with access permissions P=1
+ * allows no change at all: another signature would break its certification, so it is refused.
+ * DSS and document timestamps stay allowed (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4).
+ */
+async function refuseIfCertifiedNoChanges(reader: PdfReader): Promise<void> {
+  const perms = await reader.resolveDict((await reader.catalog()).get('Perms'));
+  const mdp = await reader.resolveDict(perms?.get('DocMDP'));
+  const refs = await reader.resolve(mdp?.get('Reference'));
+  if (!Array.isArray(refs)) return;
+  for (const r of refs) {
+    const sr = await reader.resolveDict(r);
+    const tm = sr?.get('TransformMethod');
+    if (!(tm instanceof PdfName) || tm.name !== 'DocMDP') continue;
+    const params = await reader.resolveDict(sr!.get('TransformParams'));
+    // §12.8.2.2 Table 254: P defaults to 2.
+    const p = params?.get('P');
+    if (p === 1) throw new AppError('PDF_ERR_CERTIFIED_NO_CHANGES', 'The document is certified and allows no further changes (DocMDP P=1)');
+  }
 }
 
 /**

@@ -347,3 +347,25 @@ test('visible signature through lib/pades/appearance (text in an embedded font s
   assert.ok(inside > 200, `text pixels inside the rectangle: ${inside}`);
   assert.equal(outside, 0, 'nothing outside the rectangle changed');
 });
+
+test('a document certified with DocMDP P=1 refuses another signature but takes a document timestamp', async () => {
+  const { classicPdf } = await import('../../support/pdf-build.js');
+  const { prepareDocumentTimestampFile } = await import('../../../src/infra/fs-pades.js');
+  const dir = freshTempDir('sign-docmdp');
+  const certified = (p: number) =>
+    classicPdf([
+      '<< /Type /Catalog /Pages 2 0 R /Perms << /DocMDP 4 0 R >> >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+      `<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P ${p} /V /1.2 >> >>] /ByteRange [0 0 0 0] /Contents <00> >>`,
+    ]);
+  const p1 = join(dir, 'p1.pdf');
+  writeFileSync(p1, certified(1));
+  assert.equal(await codeOf(prepareSignatureFile(p1, join(dir, 'x.pdf'), { contentsSize: 4096 })), 'PDF_ERR_CERTIFIED_NO_CHANGES');
+  assert.equal(existsSync(join(dir, 'x.pdf')), false);
+  const ts = await prepareDocumentTimestampFile(p1, join(dir, 'ts.pdf'), { contentsSize: 4096 });
+  assert.equal(ts.kind, 'timestamp');
+  const p2 = join(dir, 'p2.pdf');
+  writeFileSync(p2, certified(2));
+  assert.equal((await prepareSignatureFile(p2, join(dir, 'y.pdf'), { contentsSize: 4096 })).kind, 'signature');
+});
