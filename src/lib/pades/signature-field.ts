@@ -17,7 +17,11 @@ export interface SignatureAppearance {
   page: number;
   /** [x1, y1, x2, y2] in default user space of the page (points from the bottom-left). */
   rect: readonly [number, number, number, number];
-  build(alloc: ObjectAllocator, box: { width: number; height: number }): PdfRef;
+  /**
+   * `pageRotate` is the page's effective /Rotate (inheritable, §7.7.3.3) so the builder can set
+   * the form /Matrix that keeps the appearance upright on rotated pages.
+   */
+  build(alloc: ObjectAllocator, box: { width: number; height: number }, options?: { pageRotate?: number }): PdfRef;
 }
 
 export interface FieldOptions {
@@ -81,7 +85,7 @@ export async function addSignatureField(reader: PdfReader, writer: IncrementalWr
     const r = o.appearance.rect;
     checkRect(r, page);
     widget.set('Rect', [...r]);
-    const ap = o.appearance.build(writer, { width: r[2] - r[0], height: r[3] - r[1] });
+    const ap = o.appearance.build(writer, { width: r[2] - r[0], height: r[3] - r[1] }, { pageRotate: page.rotate });
     widget.set('AP', new PdfDict({ N: ap }));
   } else {
     // Invisible signature: zero-size rectangle, no appearance needed (§12.7.4.5 NOTE).

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -102,3 +103,25 @@ for (const xref of ['table', 'stream'] as const) {
     }
   });
 }
+
+test('a visible signature on a rotated page gets the page /Rotate so it is drawn upright', async () => {
+  const t = tempDir();
+  try {
+    const plain = join(t.dir, 'plain.pdf');
+    const src = join(t.dir, 'rotated.pdf');
+    writeFileSync(plain, buildPdf({ pages: 1, xref: 'table', mediaBox: [0, 0, ...PAGE] }));
+    execFileSync('qpdf', [plain, '--rotate=+90:1', src]);
+    const real = createAppearance({ page: 0, rect: '60,80,330,160', text: ['Signed by %(CN)s'] }, { font: FONT }, { CN: 'Ana', date: new Date('2024-01-01T00:00:00Z') });
+    const seen: Array<number | undefined> = [];
+    const spy = { ...real, build: (alloc: Parameters<typeof real.build>[0], box: Parameters<typeof real.build>[1], o?: { pageRotate?: number }) => {
+      seen.push(o?.pageRotate);
+      return real.build(alloc, box, o);
+    } };
+    const out = join(t.dir, 'signed.pdf');
+    await signWithOpenssl(src, out, { appearance: spy }, t.dir);
+    await assertSignedOk(src, out, 'rotated page', t.dir, 1);
+    assert.deepEqual(seen, [90]);
+  } finally {
+    t.cleanup();
+  }
+});
