@@ -10,6 +10,10 @@ import { startTestTsc, createApprovedRequest, type TestTsc } from '../support/ts
 import { sign, sha } from '../support/flow.js';
 
 const KEY = randomBytes(32);
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Sets an unused low bit of the MAC's last base64url character: same decoded bytes, different text. */
+const nonCanonical = (a: string) => a.slice(0, -1) + B64URL[B64URL.indexOf(a.slice(-1)) | 1];
+
 const DIGESTS = [{ id: 'd', digest_algorithm: 'sha256', digest: sha('sha256', 'doc') }];
 
 describe('external authentication', () => {
@@ -44,7 +48,8 @@ describe('external authentication', () => {
       assertion(pk, { type: 'password' }),
       assertion(pk, { exp: nowS() }),
       assertion(pk, { exp: nowS() + 3600 }),
-      assertion(pk).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      assertion(pk).replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`), // first MAC character changed
+      nonCanonical(assertion(pk)), // the right MAC bytes, but not the encoding that was issued
       assertion(pk, {}, randomBytes(32)),
       'not-an-assertion',
       `${Buffer.from('{}').toString('base64url')}.${'A'.repeat(43)}`,

@@ -35,8 +35,10 @@ export class HmacExtAuthVerifier implements ExtAuthVerifier {
     if (typeof req.value !== 'string' || req.value.length > 2048) throw refuse('malformed assertion');
     const parts = req.value.split('.');
     if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) throw refuse('malformed assertion');
-    const expected = createHmac('sha256', this.key).update(parts[0]!, 'ascii').digest();
-    const got = Buffer.from(parts[1]!, 'base64url');
+    // Compare the canonical base64url text, not decoded bytes: a non-canonical encoding of the right
+    // MAC (different unused trailing bits) is not the assertion that was issued.
+    const expected = Buffer.from(createHmac('sha256', this.key).update(parts[0]!, 'ascii').digest('base64url'), 'ascii');
+    const got = Buffer.from(parts[1]!, 'ascii');
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) throw refuse('bad signature');
     let payload: { request_pk?: unknown; type?: unknown; exp?: unknown; nonce?: unknown };
     try {
