@@ -12,7 +12,7 @@ export interface CliCommand {
 export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   tsc: async () => (await import('./tsc-command.js')).tscCommand,
   'tsc-admin': async () => (await import('./tsc-admin-command.js')).tscAdminCommand,
-  // optimizer: the Optimizer alone        (optimizer engineer: ./optimizer-command.js)
-  // start:     TSC + Optimizer in-process (./start-command.js)
+  optimizer: async () => (await import('./optimizer-command.js')).optimizerCommand,
+  start: async () => (await import('./start-command.js')).startCommand,
   // demo:      a scripted sandbox flow    (./demo-command.js)
 };
