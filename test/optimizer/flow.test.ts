@@ -1,32 +1,43 @@
 /**
- * Whole flows through the HTTP API: classic (PDFs + contract, visible appearance) and hash
- * (hashfile → .p7m), mixed, on every prefix; a restart between every two steps; wrong OTP,
- * OTP reuse and sign twice leave the state as it was; and no 32-byte window of any uploaded
- * PDF reaches the TSC.
+ * Whole flows through the HTTP API against the REAL TSC (in-process, behind a recording proxy):
+ * classic (PDFs + contract, visible appearance) and hash (hashfile → .p7m), mixed, on every
+ * prefix; a restart between every two steps; wrong OTP and sign twice leave the state as it was.
+ * Oracles: qpdf --check, pdfsig (root trusted in an NSS db), openssl cms -verify; and no 32-byte
+ * window of any uploaded PDF is in what the TSC received.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePng } from '../support/optimizer-png.js';
 import { buildPdf } from '../support/pdf-build.js';
-import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../support/fake-tsc.js';
+import { startRealTsc, type RealTsc } from '../support/optimizer-tsc.js';
+import { byteRangeFile, opensslCmsVerify } from '../support/pdf-oracles.js';
 import { startHarness, type Harness } from '../support/optimizer-harness.js';
 import { findLeak, trafficWindows } from '../support/optimizer-leak.js';
 
-let tsc: FakeTsc;
+let tsc: RealTsc;
+let nss: string;
+let rootPem: string;
 let h: Harness;
 let scratch: string;
 const PNG = makePng(60, 20);
 const PERSON = { given_name: 'Ana', surname_1: 'García', surname_2: 'Núñez', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
 
 before(async () => {
-  tsc = await startFakeTsc();
+  tsc = await startRealTsc();
   h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
   scratch = await mkdtemp(join(tmpdir(), 'oneshot-flow-'));
+  rootPem = join(scratch, 'root.pem');
+  await writeFile(rootPem, await tsc.rootPem());
+  nss = join(scratch, 'nss');
+  await mkdir(nss);
+  // certutil (libnss3-tools) must be installed: a missing tool fails the test.
+  execFileSync('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password']);
+  execFileSync('certutil', ['-A', '-d', `sql:${nss}`, '-n', 'oneshot-root', '-t', 'CT,C,C', '-i', rootPem]);
 });
 after(async () => {
   await h.close();
@@ -34,12 +45,29 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function qpdf(pdf: Buffer, name: string): Promise<void> {
+/** qpdf --check and pdfsig on a signed PDF; returns pdfsig's report of each signature. */
+async function checkSignedPdf(pdf: Buffer, name: string) {
   const p = join(scratch, name);
   await writeFile(p, pdf);
-  // qpdf must be installed (scripts/setup-test-env.sh): a missing tool fails the test.
+  // qpdf and pdfsig must be installed (scripts/setup-test-env.sh): a missing tool fails the test.
   const out = execFileSync('qpdf', ['--check', p], { encoding: 'utf8' });
   assert.match(out, /No syntax or stream encoding errors found/);
+  // -no-ocsp: the TSC does not serve OCSP yet and NSS then waits ~2 min per file; pdfsig's
+  // certificate verdict needs OCSP ("Unknown issue" without it), so the chain to the trusted
+  // root is checked by openssl instead, on the CMS pdfsig dumps and the ByteRange bytes.
+  const sig = spawnSync("pdfsig", ["-nssdir", `sql:${nss}`, "-no-ocsp", p], { encoding: "utf8" });
+  const raw = sig.stdout + sig.stderr;
+  assert.equal((raw.match(/^Signature #\d+:$/gm) ?? []).length, 1, `${name}: one signature expected\n${raw}`);
+  assert.match(raw, /Signature Validation: Signature is Valid\./, `${name}: ${raw}`);
+  assert.match(raw, /Total document signed/, `${name}: ${raw}`);
+  assert.match(raw, /Signature Type: ETSI\.CAdES\.detached/, `${name}: ${raw}`);
+  const s = { raw };
+  execFileSync('pdfsig', ['-nssdir', `sql:${nss}`, '-no-ocsp', '-dump', p], { cwd: scratch });
+  const cms = await readFile(`${p}.sig0`);
+  const br = [...pdf.toString('latin1').matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)].at(-1)!;
+  const v = opensslCmsVerify(cms, byteRangeFile(p, br.slice(1, 5).map(Number), scratch, `${name}.br`), rootPem, scratch, name);
+  assert.ok(v.ok, `${name}: ${v.out}`);
+  return s;
 }
 
 function mdAttr(digest: Buffer): string {
@@ -60,7 +88,7 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
       await h.restart();
       return v;
     };
-    tsc.requests.length = 0;
+    tsc.traffic.length = 0;
     const pdfA = buildPdf({ pages: 2 });
     const pdfB = buildPdf({ pages: 1, xref: 'stream' });
     const content = Buffer.from(`content signed in the hash flow ${prefix}`);
@@ -68,7 +96,7 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
 
     const img = await step(() => h.upload(`${prefix}/image`, [{ name: 'image', filename: 'sig.png', type: 'image/png', data: PNG }]));
     const imageUid = gen === 'B' ? d(img) : d(img).image_uid;
-    const created = await step(() => h.call('POST', `${prefix}/${gen === 'B' ? 'request' : 'create'}`, { ...PERSON, ...FAKE_RAO, profile: 'PFnubeNC' }));
+    const created = await step(() => h.call('POST', `${prefix}/${gen === 'B' ? 'request' : 'create'}`, { ...PERSON, ...tsc.rao, profile: 'PFnubeNC' }));
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const pk: number = gen === 'B' ? d(created) : d(created).pk;
     const up = await step(() => h.upload(`${prefix}/document/${pk}`, [
@@ -82,7 +110,7 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
     assert.equal(contract.status, 200);
     const otp = await step(() => h.call('POST', `${prefix}/otp/${pk}`));
     assert.equal(otp.status, 200);
-    const code = tsc.otps.get(pk)!;
+    const code = await tsc.lastOtp(pk);
 
     // Wrong OTP: 403, nothing stored, prepared files removed, still ENROLLREADY, retry possible.
     const wrong = await step(() => h.call('POST', `${prefix}/sign/${pk}`, { secret: code === '000000' ? '111111' : '000000' }));
@@ -92,8 +120,10 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
     assert.equal((await h.call('GET', `${prefix}/document/${pk}/signed/${docA!.uid}`)).status, 404);
     assert.equal((await h.call('GET', `${prefix}/request/${pk}`)).json.details.status, 'ENROLLREADY');
 
+    const meta = await h.call('POST', `${prefix}/metadata`, { metadata: Buffer.from('invoice 42').toString('base64'), metadata_oid: '1.3.6.1.4.1.99999.1' });
+    const metadataUid = meta.json.details.metadata;
     const body = gen === 'B'
-      ? { secret: code, options: { [docA!.uid]: { position: '50,50,250,120', page: 1, image: imageUid } }, signature_format: { text_format: ['Signed by %(CN)s', '%(DATE)s'], date_format: '%d/%m/%Y', timezone: 'Europe/Madrid' } }
+      ? { secret: code, metadata: metadataUid, options: { [docA!.uid]: { position: '50,50,250,120', page: 1, image: imageUid } }, signature_format: { text_format: ['Signed by %(CN)s', '%(DATE)s'], date_format: '%d/%m/%Y', timezone: 'Europe/Madrid' } }
       : { secret: code, signature: { appearance: { position: '50,50,250,120', page: 0, image: imageUid, text: ['Signed by %(CN)s'] } } };
     const signed = await step(() => h.call('POST', `${prefix}/sign/${pk}`, body));
     assert.equal(signed.status, 200, JSON.stringify(signed.json));
@@ -111,24 +141,36 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
       assert.equal(s.status, 200);
       assert.ok(s.body.subarray(0, original.length).equals(original), 'incremental update keeps the original bytes');
       assert.ok(s.body.includes('/ByteRange'));
-      await qpdf(s.body, `${pk}-${doc.uid}.pdf`);
+      const report = await checkSignedPdf(s.body, `${pk}-${doc.uid}.pdf`);
+      assert.match(report.raw, /GARCÍA|García|GARC/i, 'the certificate names the signer');
     }
     const p7m = await h.call('GET', `${prefix}/document/${pk}/signed/${docH!.uid}`);
     assert.equal(p7m.status, 200);
     assert.equal(p7m.headers['content-type'], 'application/pkcs7-mime');
+    await writeFile(join(scratch, `${pk}.bin`), content);
+    await writeFile(join(scratch, `${pk}.p7m`), p7m.body);
+    // openssl accepts the detached CAdES over the original content (hash flow, DESIGN.md §3).
+    const v = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(scratch, `${pk}.p7m`), '-content', join(scratch, `${pk}.bin`), '-CAfile', rootPem, '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stderr, /Verification successful/);
+    const signingTime = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(scratch, `${pk}.p7m`)], { encoding: 'utf8' }).stdout;
+    assert.match(signingTime, /signingTime/, 'addSigningTime=1 adds the signing-time attribute');
+    if (gen === 'B') assert.match(signingTime, /1\.3\.6\.1\.4\.1\.99999\.1/, 'the metadata is a signed attribute');
     const signedContract = await h.call('GET', `${prefix}/document/${pk}/contract`);
-    assert.ok(signedContract.body.includes('/ByteRange'), 'the contract is signed too');
+    assert.ok(signedContract.body.subarray(0, contract.body.length).equals(contract.body), 'the signed contract extends the one shown');
+    await checkSignedPdf(signedContract.body, `${pk}-contract.pdf`);
     const listed = await h.call('GET', `${prefix}/documents/${pk}`);
     assert.equal(Object.values(d(listed)).filter((x: any) => x.signed).length, 3);
 
-    // Exactly one sign call carried all digests: 2 PDFs + contract + 1 hash.
-    const signCalls = tsc.requests.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`);
+    // Exactly one successful sign call carried all digests: 2 PDFs + contract + 1 hash.
+    const signCalls = tsc.traffic.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`);
     const ok = signCalls.map((r) => JSON.parse(r.body.toString())).filter((b) => b.secret === code);
     assert.equal(ok[0].digests.length, 4);
     assert.deepEqual(ok[0].digests.map((x: any) => x.format).sort(), ['cades', 'pades', 'pades', 'pades']);
     assert.equal(ok[0].digests.find((x: any) => x.format === 'cades').digest, digest.toString('base64'));
 
-    const windows = trafficWindows(tsc.requests);
+    const windows = trafficWindows(tsc.traffic);
+    assert.ok(tsc.traffic.length >= 8);
     for (const doc of [pdfA, pdfB]) assert.equal(findLeak(doc, windows), -1, 'a document byte sequence reached the TSC');
 
     const del = await h.call('DELETE', gen === 'B' ? `${prefix}/documents/${pk}` : `${prefix}/document/${pk}`);

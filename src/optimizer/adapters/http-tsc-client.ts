@@ -57,7 +57,9 @@ export class HttpTscClient implements TscClient {
       /* not JSON */
     }
     const code = err.code && err.code in ERROR_CODES ? (err.code as ErrorCode) : null;
-    if (code) throw new AppError(code, String(err.message ?? code), err.details);
+    // Field maps ({"email": ["…"]}) are the One-Shot shape of RA validation errors and go to the
+    // client as details; other TSC details (ids, flags) would hide the message in Gen B.
+    if (code) throw new AppError(code, String(err.message ?? code), code === 'REQ_ERR_INVALID_FIELD' ? err.details : undefined);
     if (res.status === 401) throw new AppError('INTERNAL_ERR', 'the TSC refused the Optimizer client key (TSC_CLIENT_API_KEY)');
     if (res.status >= 500) throw new AppError('API_ERR_UPSTREAM_UNAVAILABLE', 'Trusted Service Center error');
     throw new AppError('INTERNAL_ERR', `unexpected TSC answer ${res.status} to ${method} ${path}`);

@@ -164,6 +164,9 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
   if (body.metadata !== undefined && body.metadata !== null && body.metadata !== '') {
     metadataUid = parseUid(String(body.metadata), 'META_ERR_NOT_FOUND', () => 'Metadata not found on disk');
     if (!(await ctx.metadata.get(metadataUid))) throw new AppError('META_ERR_NOT_FOUND', 'Metadata not found on disk');
+    if (!docs.some((d) => d.kind === 'hash')) {
+      throw new AppError('API_ERR_INVALID_PARAMETER', 'Metadata can only be added to hash-flow (CAdES) signatures: this request has no hashfile');
+    }
   }
   return {
     secret,
@@ -287,9 +290,10 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
     const extra = metadata
       ? [{ oid: metadata.oid, values: [derOctetString(Buffer.from(metadata.metadata, 'base64')).toString('base64')] }]
       : [];
+    // Extra signed attributes go into the CAdES (hash-flow) signatures only: the TSC keeps PAdES
+    // signatures to the baseline attribute set (ETSI EN 319 142-1 §5.2).
     const digests: TscDigest[] = prepared.map((x) => ({
       id: x.id, digest_algorithm: 'sha256', digest: Buffer.from(x.digest).toString('base64'), format: 'pades',
-      ...(extra.length ? { other_attributes: extra } : {}),
     }));
     for (const d of docs) {
       if (d.kind !== 'hash' || !d.hash) continue;
