@@ -14,5 +14,5 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   'tsc-admin': async () => (await import('./tsc-admin-command.js')).tscAdminCommand,
   optimizer: async () => (await import('./optimizer-command.js')).optimizerCommand,
   start: async () => (await import('./start-command.js')).startCommand,
-  // demo:      a scripted sandbox flow    (./demo-command.js)
+  demo: async () => (await import('./demo-command.js')).demoCommand,
 };
