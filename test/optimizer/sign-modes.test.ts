@@ -1,7 +1,8 @@
 /**
  * The per-request lock (two concurrent /sign calls: one signs, the other gets 409 at once),
  * async mode (early answer, job signs, async/status reports it), and TSC failures that leave
- * the request retryable.
+ * the request retryable. Uses the fake TSC (test/support/fake-tsc.ts) because these need failure
+ * injection and a held /sign answer; the flows against the real TSC are in flow.test.ts.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

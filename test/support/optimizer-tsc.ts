@@ -22,9 +22,13 @@ export interface RealTsc {
   apiKey: string;
   app: TscApp;
   rao: { username: string; password: string; pin: string };
+  /** Registration authority of the sandbox RAO. */
+  ra: number;
   traffic: Traffic[];
   rootPem(): Promise<string>;
   lastOtp(pk: number): Promise<string>;
+  /** The request's status as the TSC holds it. */
+  status(pk: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ export async function startRealTsc(): Promise<RealTsc> {
     apiKey: config.clientApiKey,
     app,
     rao: { username: rao.username, password: rao.password, pin: rao.pin },
+    ra: rao.registration_authority,
     traffic,
     async rootPem() {
       const r = await fetch(`${directUrl}/pki/root.pem`);
@@ -87,6 +92,13 @@ export async function startRealTsc(): Promise<RealTsc> {
       const mine = lines.filter((l) => l.request_pk === pk);
       if (!mine.length) throw new Error(`no OTP in the outbox for request ${pk}`);
       return mine[mine.length - 1].code as string;
+    },
+    async status(pk) {
+      const r = await fetch(`${directUrl}/tsc/v1/requests/${pk}`, {
+        headers: { authorization: `Bearer ${config.clientApiKey}`, 'x-rao-username': rao.username, 'x-rao-password': rao.password },
+      });
+      if (!r.ok) throw new Error(`status of ${pk}: ${r.status}`);
+      return ((await r.json()) as { status: string }).status;
     },
     async close() {
       await new Promise((r) => proxy.close(r));

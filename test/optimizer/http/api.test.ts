@@ -9,15 +9,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePng } from '../../support/optimizer-png.js';
 import { buildPdf } from '../../support/pdf-build.js';
-import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
+import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { startHarness, type Harness } from '../../support/optimizer-harness.js';
 import { createHash } from 'node:crypto';
 
-let tsc: FakeTsc;
+let tsc: RealTsc;
+let RAO: RealTsc['rao'];
 let h: Harness;
 
 before(async () => {
-  tsc = await startFakeTsc();
+  tsc = await startRealTsc();
+  RAO = tsc.rao;
   h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
 });
 after(async () => {
@@ -25,7 +27,7 @@ after(async () => {
   await tsc.close();
 });
 
-const PERSON = { given_name: 'Ana', surname_1: 'García', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
+const PERSON = { given_name: 'Ana', surname_1: 'García', surname_2: 'Núñez', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
 const PNG = makePng(60, 20);
 
 test('hello under every prefix, with and without trailing slash; envelope by generation', async () => {
@@ -59,13 +61,13 @@ test('version and settings (read, write, persisted in settings.json, secrets mas
   assert.equal(typeof v.json.details.info.hostname, 'string');
   const s0 = await h.call('GET', '/api/v1/settings');
   assert.equal(s0.json.details.general.environment, 'sandbox');
-  const w = await h.call('POST', '/api/v1/settings', { request: { default_profile: 'PFnubeNC', default_ra: '139' }, billing: { billing_password: 'c2VjcmV0' } });
+  const w = await h.call('POST', '/api/v1/settings', { request: { default_profile: 'PFnubeNC', default_ra: String(tsc.ra) }, billing: { billing_password: 'c2VjcmV0' } });
   assert.deepEqual(w.json, { status: '200 OK', details: 'Settings saved successfully' });
   const s1 = await h.call('GET', '/oneshot/api/v1/settings/');
   assert.equal(s1.json.details.request.default_profile, 'PFnubeNC');
   assert.equal(s1.json.details.billing.billing_password, '********');
   const file = JSON.parse(await readFile(join(h.config.optimizerDir, 'settings.json'), 'utf8'));
-  assert.equal(file.request.default_ra, '139');
+  assert.equal(file.request.default_ra, String(tsc.ra));
   assert.equal((await stat(join(h.config.optimizerDir, 'settings.json'))).mode & 0o777, 0o600);
   const bad = await h.call('POST', '/api/v1/settings', { general: { environment: 'moon' } });
   assert.equal(bad.status, 400);
@@ -73,29 +75,29 @@ test('version and settings (read, write, persisted in settings.json, secrets mas
 });
 
 test('tokens: create (verified by the TSC), ids per generation, booleans only, duplicates, delete, secrets sealed at rest', async () => {
-  const r = await h.call('POST', '/api/v1/token', { ...FAKE_RAO, env: 'sandbox' });
+  const r = await h.call('POST', '/api/v1/token', { ...RAO, env: 'sandbox' });
   assert.equal(r.status, 200);
   assert.match(r.json.details, /^[0-9a-f]{32}$/);
   const uid = r.json.details as string;
-  assert.ok(tsc.requests.some((x) => x.url === '/tsc/v1/rao/verify' && x.headers['x-rao-username'] === FAKE_RAO.username));
+  assert.ok(tsc.traffic.some((x) => x.url === '/tsc/v1/rao/verify' && x.headers['x-rao-username'] === RAO.username));
   const g = await h.call('GET', `/api/v1/token/${uid}`);
-  assert.deepEqual(g.json.details, { username: FAKE_RAO.username, password: true, pin: true });
-  const dup = await h.call('POST', '/api/v1/token', { ...FAKE_RAO, env: 'sandbox' });
+  assert.deepEqual(g.json.details, { username: RAO.username, password: true, pin: true });
+  const dup = await h.call('POST', '/api/v1/token', { ...RAO, env: 'sandbox' });
   assert.equal(dup.status, 400);
   assert.equal(dup.json.details, 'A token with these credentials already exist!');
-  const c = await h.call('POST', '/oneshot/api/v1/token', { username: FAKE_RAO.username, password: FAKE_RAO.password });
+  const c = await h.call('POST', '/oneshot/api/v1/token', { username: RAO.username, password: RAO.password });
   assert.equal(c.json.status, 'success');
   assert.match(c.json.details.token_uid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   const list = await h.call('GET', '/api/v1/tokens');
-  assert.deepEqual(list.json.details[c.json.details.token_uid], { username: FAKE_RAO.username, password: true, pin: false });
-  const wrong = await h.call('POST', '/api/v1/token', { username: FAKE_RAO.username, password: 'bad', pin: '1', env: 'sandbox' });
+  assert.deepEqual(list.json.details[c.json.details.token_uid], { username: RAO.username, password: true, pin: false });
+  const wrong = await h.call('POST', '/api/v1/token', { username: RAO.username, password: 'bad', pin: '1', env: 'sandbox' });
   assert.equal(wrong.status, 403);
   const unknown = await h.call('POST', '/api/v1/token', { username: 'nobody', env: 'sandbox' });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.details, "Error getting RAO's id. Make sure the credentials are correct.");
   // No plaintext secret anywhere in the database file.
   const dbBytes = await readFile(h.config.databaseUrl);
-  assert.equal(dbBytes.includes(FAKE_RAO.password), false);
+  assert.equal(dbBytes.includes(RAO.password), false);
   const del = await h.call('DELETE', `/oneshot/api/v1/token/${c.json.details.token_uid}`);
   assert.equal(del.json.message, 'Token deleted successfully');
   assert.equal((await h.call('GET', `/api/v1/token/${c.json.details.token_uid}`)).status, 404);
@@ -104,8 +106,8 @@ test('tokens: create (verified by the TSC), ids per generation, booleans only, d
 
 async function newRequest(gen: 'B' | 'C' = 'B'): Promise<number> {
   const r = gen === 'B'
-    ? await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, profile: 'PFnubeNC' })
-    : await h.call('POST', '/oneshot/api/v1/create', { ...PERSON, ...FAKE_RAO, profile: 'PFnubeNC' });
+    ? await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, profile: 'PFnubeNC' })
+    : await h.call('POST', '/oneshot/api/v1/create', { ...PERSON, ...RAO, profile: 'PFnubeNC' });
   assert.equal(r.status, 201, JSON.stringify(r.json));
   return gen === 'B' ? r.json.details : r.json.details.pk;
 }
@@ -131,30 +133,31 @@ test('requests: JSON and multipart create, token credentials, get, async status,
   assert.equal((await h.call('GET', `/api/v1/request/${pk}`)).json.details.given_name, 'Anna');
   const d = await h.call('DELETE', `/api/v1/request/${pk}/`);
   assert.equal(d.json.details, 'Request directory removed successfully');
-  assert.equal(tsc.state.get(pk)!.status, 'CANCELLED');
+  assert.equal(await tsc.status(pk), 'CANCELLED');
   const gone = await h.call('GET', `/api/v1/request/${pk}`);
   assert.equal(gone.status, 404);
   assert.equal(gone.json.details, 'Request not found. Make sure the upload directory is correct.');
 });
 
 test('requests: documented 4xx texts and nothing created', async () => {
-  const before = tsc.state.size;
-  const noPhone = await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, mobile_phone_number: undefined });
+  // TSC pks are sequential: if no bad call created a request, the next good one is pk + 1.
+  const before = await newRequest();
+  const noPhone = await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, mobile_phone_number: undefined });
   assert.equal(noPhone.status, 400);
   assert.equal(noPhone.json.details, 'Missing parameter: mobile_phone_number required');
-  const prefix = await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, mobile_phone_number: '600111222' });
+  const prefix = await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, mobile_phone_number: '600111222' });
   assert.equal(prefix.status, 400);
   assert.equal(prefix.json.details.mobile_phone_number[0], 'Please use the mobile phone number with an international prefix');
-  const noCreds = await h.call('POST', '/api/v1/request', { ...PERSON, username: FAKE_RAO.username });
+  const noCreds = await h.call('POST', '/api/v1/request', { ...PERSON, username: RAO.username });
   assert.equal(noCreds.status, 400);
-  const badRao = await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, pin: '9999' });
+  const badRao = await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, pin: '9999' });
   assert.equal(badRao.status, 403);
   assert.equal(badRao.json.details, 'Invalid RAO Credentials');
-  const env = await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, env: 'mars' });
+  const env = await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, env: 'mars' });
   assert.equal(env.json.details, 'Environment mars does not exist');
-  const idType = await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO, id_document_type: 'XYZ' });
+  const idType = await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, id_document_type: 'XYZ' });
   assert.equal(idType.json.details, 'The id_document_type specified is not valid. Valid options are IDC, PAS, PNO, TIN, CI, CE');
-  assert.equal(tsc.state.size, before);
+  assert.equal(await newRequest(), before + 1);
 });
 
 test('documents: upload 1 and many (streamed SHA-256), list, get original, delete one / all; contract fetched once', async () => {
@@ -187,7 +190,7 @@ test('documents: upload 1 and many (streamed SHA-256), list, get original, delet
   assert.equal(c1.headers['content-type'], 'application/pdf');
   const c2 = await h.call('GET', `/oneshot/api/v1/contract/${pk}/`);
   assert.ok(c2.body.equals(c1.body));
-  assert.equal(tsc.requests.filter((x) => x.url === `/tsc/v1/requests/${pk}/contract`).length, 1);
+  assert.equal(tsc.traffic.filter((x) => x.url === `/tsc/v1/requests/${pk}/contract`).length, 1);
   const del = await h.call('DELETE', `/api/v1/document/${pk}/original/${many.json.details[0].uid}`);
   assert.equal(del.json.details, 'Document successfully deleted');
   const delC = await h.call('DELETE', `/oneshot/api/v1/document/${pk}/${many.json.details[1].uid}`);
@@ -233,7 +236,7 @@ test('OTP: sent through the TSC, throttled with the documented 412 text, refused
   const pk = await newRequest();
   const r = await h.call('POST', `/api/v1/otp/${pk}`);
   assert.deepEqual(r.json, { status: '200 OK', details: 'OTP generated' });
-  assert.ok(tsc.otps.get(pk));
+  assert.match(await tsc.lastOtp(pk), /^\d{6}$/);
   const again = await h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'sms' });
   assert.equal(again.status, 412);
   assert.equal(again.json.details, 'Error occured during OTP generation: Otp generated less than a minute ago');

@@ -10,22 +10,24 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildPdf } from '../../support/pdf-build.js';
-import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
+import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { multipart, startHarness, type Harness, type Res } from '../../support/optimizer-harness.js';
 
-let tsc: FakeTsc;
+let tsc: RealTsc;
+let RAO: RealTsc['rao'];
 let h: Harness;
 let scratch: string;
 let pk: number;
 let docUid: string;
-const PERSON = { given_name: 'Ana', surname_1: 'García', email: 'ana@example.com', mobile_phone_number: '+34600111222' };
+const PERSON = { given_name: 'Ana', surname_1: 'García', surname_2: 'Núñez', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
 const MAX = 20_000;
 
 before(async () => {
-  tsc = await startFakeTsc();
+  tsc = await startRealTsc();
+  RAO = tsc.rao;
   h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey, env: { OPTIMIZER_MAX_UPLOAD_BYTES: String(MAX), OPTIMIZER_MAX_DOCUMENTS: '4' } });
   scratch = await mkdtemp(join(tmpdir(), 'oneshot-bad-'));
-  pk = (await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO })).json.details;
+  pk = (await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO })).json.details;
   docUid = (await h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'a.pdf', type: 'application/pdf', data: buildPdf() }])).json.details;
 });
 after(async () => {
@@ -49,7 +51,7 @@ async function snapshot() {
     blobs: await files(blobs),
     docs: (await h.call('GET', `/api/v1/documents/${pk}`)).json,
     local: await h.opt.ctx.requests.get(pk),
-    remote: tsc.state.get(pk)!.status,
+    remote: await tsc.status(pk),
     tokens: (await h.call('GET', '/api/v1/tokens')).json,
     settings: (await h.call('GET', '/api/v1/settings')).json,
   };
@@ -148,7 +150,7 @@ test('malformed bodies: JSON, multipart, content type, hashfile', async () => {
 test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, {}), "Missing required parameter: 'secret'");
   await expectUnchanged(400, () => h.call('POST', '/api/v1/token', { password: 'x' }), "Missing required parameter: 'username'");
-  await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...FAKE_RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', level: 'B-XYZ' }));
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', options: { [docUid]: { position: 'a,b', page: 0 } } }));
@@ -163,7 +165,7 @@ test('OTP and signing: wrong OTP, sign twice / OTP reuse, illegal transitions', 
   // The signer sees the contract first (it is fetched from the TSC once and kept).
   assert.equal((await h.call('GET', `/api/v1/document/${pk}/contract`)).status, 200);
   await h.call('POST', `/api/v1/otp/${pk}`);
-  const code = tsc.otps.get(pk)!;
+  const code = await tsc.lastOtp(pk);
   await expectUnchanged(403, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code === '000000' ? '000001' : '000000' }), 'Confirmation Code invalid');
   // Page out of range fails while preparing, before the TSC is asked: the OTP is not consumed.
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code, options: { [docUid]: { position: '10,10,100,60', page: 7 } } }));
@@ -174,11 +176,11 @@ test('OTP and signing: wrong OTP, sign twice / OTP reuse, illegal transitions', 
   await expectUnchanged(412, () => h.upload(`/api/v1/document/${pk}`, [pdfPart(buildPdf())]), 'Request already in ISSUED status');
   await expectUnchanged(412, () => h.call('PUT', `/api/v1/request/${pk}`, { given_name: 'Eve' }));
   // A request with no documents cannot be signed; a cancelled one is gone.
-  const empty = (await h.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO })).json.details;
+  const empty = (await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO })).json.details;
   const r = await h.call('POST', `/api/v1/sign/${empty}`, { secret: '123456' });
   assert.equal(r.status, 404);
   assert.equal(r.json.details, 'No documents found for specified Request');
-  assert.equal(tsc.state.get(empty)!.status, 'ENROLLREADY');
+  assert.equal(await tsc.status(empty), 'ENROLLREADY');
 });
 
 test('API key: required on every route when set, never on /docs', async () => {

@@ -6,17 +6,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makePng } from '../../support/optimizer-png.js';
 import { buildPdf } from '../../support/pdf-build.js';
-import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../../support/fake-tsc.js';
+import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { startHarness, type Harness, type Part } from '../../support/optimizer-harness.js';
 import { GenBSpec } from '../../support/optimizer-openapi.js';
 
-let tsc: FakeTsc;
+let tsc: RealTsc;
+let RAO: RealTsc['rao'];
 let h: Harness;
 const spec = new GenBSpec();
 const failures: string[] = [];
 
 before(async () => {
-  tsc = await startFakeTsc();
+  tsc = await startRealTsc();
+  RAO = tsc.rao;
   h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
 });
 after(async () => {
@@ -56,16 +58,16 @@ test('Gen B responses match the published schemas', async () => {
   await call('POST', '/api/v1/settings', { request: { default_profile: 'PFnubeNC' } });
   await call('POST', '/api/v1/metadata', { metadata: 'aGVsbG8=', metadata_oid: '1.2.3.4' });
   await call('GET', '/api/v1/metadata');
-  const tok = await call('POST', '/api/v1/token', { ...FAKE_RAO, env: 'sandbox' });
-  await call('POST', '/api/v1/token', { ...FAKE_RAO, env: 'sandbox' }); // 400 duplicate
+  const tok = await call('POST', '/api/v1/token', { ...RAO, env: 'sandbox' });
+  await call('POST', '/api/v1/token', { ...RAO, env: 'sandbox' }); // 400 duplicate
   await call('POST', '/api/v1/token', { username: 'ghost', env: 'sandbox' }); // 404
   await call('GET', `/api/v1/token/${tok.json.details}`);
   await call('GET', '/api/v1/token/ffffffffffffffffffffffffffffffff'); // 404
   await call('GET', '/api/v1/tokens');
-  const req = await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', email: 'a@b.es', mobile_phone_number: '+34600000000', token: tok.json.details });
+  const req = await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', mobile_phone_number: '+34600000000', serial_number: '12345678Z', token: tok.json.details });
   assert.equal(req.status, 201);
-  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', email: 'a@b.es', token: tok.json.details }); // 400
-  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', email: 'a@b.es', mobile_phone_number: '+34600000000', ...FAKE_RAO, pin: '0' }); // 403
+  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', token: tok.json.details }); // 400
+  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', mobile_phone_number: '+34600000000', serial_number: '12345678Z', ...RAO, pin: '0' }); // 403
   const pk = req.json.details as number;
   await call('GET', `/api/v1/request/${pk}`);
   await call('GET', `/api/v1/async/status/${pk}`);
