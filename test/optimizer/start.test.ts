@@ -30,6 +30,10 @@ test('sandbox token seeded once, protected, listed; real HTTP on a free port', a
       const del = await fetch(`${a.url}/api/v1/token/${uid}`, { method: 'DELETE' });
       assert.equal(del.status, 403);
       assert.deepEqual(await del.json(), { status: '403 Forbidden', details: 'The sandbox demo token cannot be deleted' });
+      // DELETE /tokens (Gen A) removes the others and keeps the demo token.
+      const other = await fetch(`${a.url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: tsc.rao.username, password: tsc.rao.password, env: 'sandbox' }) });
+      assert.equal(other.status, 200);
+      assert.equal((await fetch(`${a.url}/api/v1/tokens`, { method: 'DELETE' })).status, 200);
     } finally {
       await a.close();
     }

@@ -99,6 +99,13 @@ export async function deleteToken(ctx: OptimizerContext, uid: string | undefined
   await ctx.tokens.delete(t.uid);
 }
 
+/** DELETE /tokens (Gen A): removes every token except the protected sandbox demo token. */
+export async function deleteAllTokens(ctx: OptimizerContext): Promise<number> {
+  let n = 0;
+  for (const t of await ctx.tokens.list()) if (!t.protected && (await ctx.tokens.delete(t.uid))) n++;
+  return n;
+}
+
 /**
  * Seeds the sandbox demo token at start-up (idempotent): a protected token for the sandbox RAO,
  * so `GET /api/v1/tokens` lists it on a fresh install.

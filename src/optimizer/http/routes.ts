@@ -82,6 +82,10 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
     return ok(reply, gen, 'Token deleted successfully', 'Token deleted successfully');
   });
   app.get('/tokens', { schema: doc('Tokens', 'List tokens') }, async (_req, reply) => ok(reply, gen, await tokens.listTokens(ctx), 'Tokens retrieved'));
+  app.delete('/tokens', { schema: doc('Tokens', 'Delete every token but the sandbox demo token (Gen A)') }, async (_req, reply) => {
+    await tokens.deleteAllTokens(ctx);
+    return ok(reply, gen, 'Tokens deleted successfully', 'Tokens deleted successfully');
+  });
 
   // ------------------------------------------------------------------ requests (§1.4)
   const createSchema = doc('Requests', 'Create a request (TSC creates and approves it: ENROLLREADY)', {
