@@ -25,7 +25,7 @@ test('sandbox token seeded once, protected, listed; real HTTP on a free port', a
       assert.match(a.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       uid = a.sandboxTokenUid!;
       assert.match(uid, /^[0-9a-f]{32}$/);
-      const list = await (await fetch(`${a.url}/api/v1/tokens`)).json();
+      const list = (await (await fetch(`${a.url}/api/v1/tokens`)).json()) as { details: Record<string, unknown> };
       assert.deepEqual(list.details, { [uid]: { username: tsc.rao.username, password: true, pin: true } });
       const del = await fetch(`${a.url}/api/v1/token/${uid}`, { method: 'DELETE' });
       assert.equal(del.status, 403);
@@ -40,7 +40,7 @@ test('sandbox token seeded once, protected, listed; real HTTP on a free port', a
     const b = await startOptimizer(config, { logger: false });
     try {
       assert.equal(b.sandboxTokenUid, uid);
-      const list = await (await fetch(`${b.url}/oneshot/api/v1/tokens/`)).json();
+      const list = (await (await fetch(`${b.url}/oneshot/api/v1/tokens/`)).json()) as { details: Record<string, unknown> };
       assert.deepEqual(Object.keys(list.details), [uid]);
     } finally {
       await b.close();
