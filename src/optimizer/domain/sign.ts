@@ -206,6 +206,8 @@ export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: str
   if (r.useAsync) {
     try {
       await ctx.requests.update(r.pk, { asyncStatus: 'signing', updatedAt: ctx.clock.now() });
+      // The plan carries the OTP: the in-process queue keeps it in memory only. A durable queue
+      // (Redis/BullMQ, later issue) must not persist it (DESIGN.md §4: no OTPs in Redis).
       await ctx.jobs.enqueue('sign', { pk: r.pk, plan: { ...p, appearances: [...p.appearances] } });
     } finally {
       await release();
