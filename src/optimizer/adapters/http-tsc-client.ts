@@ -59,6 +59,8 @@ export class HttpTscClient implements TscClient {
     const code = err.code && err.code in ERROR_CODES ? (err.code as ErrorCode) : null;
     // Field maps ({"email": ["…"]}) are the One-Shot shape of RA validation errors and go to the
     // client as details; other TSC details (ids, flags) would hide the message in Gen B.
+    // The TSC's own internal failure: the client sees a generic 500; the log says where it was.
+    if (code === 'INTERNAL_ERR') throw new AppError('INTERNAL_ERR', `TSC answered ${res.status} INTERNAL_ERR to ${method} ${path.split('?')[0]}`);
     if (code) throw new AppError(code, String(err.message ?? code), code === 'REQ_ERR_INVALID_FIELD' ? err.details : undefined);
     if (res.status === 401) throw new AppError('INTERNAL_ERR', 'the TSC refused the Optimizer client key (TSC_CLIENT_API_KEY)');
     if (res.status >= 500) throw new AppError('API_ERR_UPSTREAM_UNAVAILABLE', 'Trusted Service Center error');
