@@ -23,12 +23,19 @@ import { openTscPersistence } from './adapters/kysely/kysely-persistence.js';
 import { buildOtpSenders } from './adapters/otp-senders.js';
 import { PdfkitContractRenderer } from './adapters/pdfkit-contract-renderer.js';
 import { ensureSandboxRao, type SandboxRaoCredentials } from './adapters/sandbox-rao.js';
+import { FetchTsaTransport } from './adapters/fetch-tsa-transport.js';
 import { CertificateAuthority } from './domain/ca/certificate-authority.js';
 import { RevocationStatus } from './domain/ca/revocation-status.js';
+import { ServiceCertificates } from './domain/ca/service-certificates.js';
+import { RemoteTimestamper, TsaHealth } from './domain/tsa/remote-timestamper.js';
+import { TimeStampAuthority } from './domain/tsa/time-stamp-authority.js';
+import type { Timestamping } from './domain/tsa/timestamping.js';
 import type { OtpChannel } from './domain/context.js';
 import { HmacExtAuthVerifier } from './domain/otp/hmac-ext-auth-verifier.js';
 import { CredentialCache } from './domain/ra/credential-cache.js';
-import type { ContractRenderer, ExtAuthVerifier, OtpSender, SignatureTimestamper, SignerKeySource, TscPersistence } from './domain/ports.js';
+import type {
+  ContractRenderer, ExtAuthVerifier, OtpSender, SignatureTimestamper, SignerKeySource, TsaTransport, TscPersistence,
+} from './domain/ports.js';
 import type { SigningDeps } from './domain/signing/sign-digests.js';
 import { registerTscHttp } from './http/index.js';
 import type { TscFastify } from './http/context.js';
@@ -41,8 +48,13 @@ export interface TscAppDeps {
   otpSenders?: Partial<Record<OtpChannel, OtpSender | null>>;
   extAuth?: ExtAuthVerifier;
   contracts?: ContractRenderer;
-  /** Level B-T seam (issue 5); null/absent: B-T requests are answered at B-B. */
+  /**
+   * Replaces the default B-T timestamper (the TSC's own TSA, or TSC_TSA_URLS); null: B-T requests
+   * are answered at B-B (and say so).
+   */
   timestamper?: SignatureTimestamper | null;
+  /** HTTP transport to external TSAs (default: fetch). */
+  tsaTransport?: TsaTransport;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -53,6 +65,11 @@ export interface TscRuntime {
   sandboxRao: { credentials: SandboxRaoCredentials; generated: boolean } | null;
   /** The pre-generated RSA signer keys, when a profile uses RSA. */
   rsaPool: KeyPool | null;
+  /** The TSC's own TSA (POST /tsa). */
+  tsa: TimeStampAuthority;
+  /** TSA unit and OCSP responder certificates. */
+  serviceCerts: ServiceCertificates;
+  revocation: RevocationStatus;
 }
 
 export type TscApp = TscFastify & { tsc: TscRuntime };
@@ -109,6 +126,21 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
     owned.push(() => built.close());
     const otpSenders = { ...built.senders, ...deps.otpSenders };
 
+    const serviceCerts = new ServiceCertificates({
+      ca, store, keyStore, clock,
+      settings: {
+        providerName: config.providerName, country: config.caCountry,
+        tsa: { validityDays: config.tsa.certValidityDays, keyAlgorithm: config.tsa.keyAlgorithm },
+        ocsp: { validityDays: config.ocsp.responderValidityDays, keyAlgorithm: config.ocsp.keyAlgorithm },
+      },
+    });
+    // The TSA unit certificate is issued at first start (and renewed when due).
+    const tsa = await TimeStampAuthority.open({
+      ca, certs: serviceCerts, clock,
+      settings: { policy: config.tsa.policy, accuracy: config.tsa.accuracy, genTimeMillis: config.tsa.genTimeMillis, hash: config.tsa.hash },
+    });
+    const timestamping = buildTimestamping(config, deps, tsa, clock);
+
     const signing: SigningDeps = {
       store,
       clock,
@@ -131,13 +163,15 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       ca,
       keyStore,
       signerKeys: deps.signerKeys ?? new KeyStoreSignerKeys(keyStore, rsaPool),
-      timestamper: deps.timestamper ?? null,
+      timestamping,
       keyAlgorithmOverrides: config.profileKeyAlgorithms,
     };
 
     const revocation = new RevocationStatus({
       ca, keyStore, certificates: store.certificates, clock, statusValiditySeconds: config.statusValiditySeconds,
+      serviceCerts, responder: config.ocsp.responder,
     });
+    if (config.ocsp.responder === 'delegated') await serviceCerts.current('ocsp');
 
     const sandboxRao = config.sandboxRao
       ? await ensureSandboxRao({ store, clock, scrypt: config.scrypt }, join(config.tscDir, 'sandbox-rao.json'))
@@ -169,10 +203,11 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       signBodyLimitBytes: config.signBodyLimitBytes,
       crl: (which) => revocation.crl(which),
       ocsp: (der) => revocation.ocsp(der),
+      tsa: (der) => tsa.reply(der),
       pdsText: pdsText(config),
     });
 
-    app.decorate('tsc', { config, deps: signing, sandboxRao, rsaPool });
+    app.decorate('tsc', { config, deps: signing, sandboxRao, rsaPool, tsa, serviceCerts, revocation });
     app.addHook('onClose', async () => {
       for (const close of owned.reverse()) await close();
     });
@@ -181,6 +216,24 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
     for (const close of owned.reverse()) await Promise.resolve(close()).catch(() => undefined);
     throw e;
   }
+}
+
+/** Default B-T timestamper and the external-TSA policy (issue 5; docs/levels.md). */
+function buildTimestamping(config: TscConfig, deps: TscAppDeps, own: TimeStampAuthority, clock: Clock): Timestamping {
+  const transport = deps.tsaTransport ?? new FetchTsaTransport();
+  const health = new TsaHealth();
+  const remote = {
+    timeoutMs: config.tsa.timeoutMs, maxTokenBytes: config.tsa.maxTokenBytes, maxClockSkewMs: config.tsa.maxClockSkewSeconds * 1000, demoteMs: 30_000,
+  };
+  const forServers = (servers: Parameters<NonNullable<Timestamping['forServers']>>[0]) => new RemoteTimestamper(servers, transport, clock, remote, health);
+  const injected = deps.timestamper !== undefined;
+  return {
+    default: injected ? deps.timestamper! : config.tsa.urls.length ? forServers(config.tsa.urls) : own.timestamper,
+    defaultKind: injected ? (deps.timestamper ? 'injected' : 'none') : config.tsa.urls.length ? 'external' : 'own',
+    failurePolicy: config.tsa.failurePolicy,
+    forServers: config.tsa.callerUrls ? forServers : null,
+    callerMaxTokenBytes: config.tsa.maxTokenBytes,
+  };
 }
 
 function pdsText(config: TscConfig): string {

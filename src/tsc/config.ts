@@ -8,7 +8,10 @@
 import { join, resolve } from 'node:path';
 import { readOrCreateSecret } from '../infra/secret-file.js';
 import type { KeyAlgorithm } from '../lib/keys/key-store.js';
+import type { DigestAlgorithmName } from '../lib/cms/index.js';
 import { PROFILES, type ProfileName } from './domain/model.js';
+import type { OcspResponderMode } from './domain/ca/revocation-status.js';
+import { parseTsaUrlsSetting, TSA_FAILURE_POLICIES, type TsaFailurePolicy, type TsaServer } from './domain/tsa/tsa-servers.js';
 
 const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EC-P256', 'EC-P384', 'RSA-2048', 'RSA-3072'];
 
@@ -97,6 +100,42 @@ export interface TscConfig {
   statusValiditySeconds: number;
   /** A sign call older than this is considered dead and its claim on the request stale. */
   signingClaimTimeoutMs: number;
+  /** Time-stamping (issue 5): the TSC's own TSA and the external ones. */
+  tsa: TscTsaConfig;
+  /** OCSP responder (issue 5). */
+  ocsp: { responder: OcspResponderMode; responderValidityDays: number; keyAlgorithm: KeyAlgorithm };
+}
+
+export interface TscTsaConfig {
+  /** Policy OID of our TSA's tokens. */
+  policy: string;
+  accuracy: { seconds?: number; millis?: number };
+  genTimeMillis: boolean;
+  /** Imprint hash when our TSA stamps signature values in-process. */
+  hash: DigestAlgorithmName;
+  keyAlgorithm: KeyAlgorithm;
+  certValidityDays: number;
+  /** External TSAs used instead of our own when no sign call names any (failover order). */
+  urls: TsaServer[];
+  failurePolicy: TsaFailurePolicy;
+  timeoutMs: number;
+  /** Bound of external tokens (announced by /signing-info; larger tokens are refused). */
+  maxTokenBytes: number;
+  maxClockSkewSeconds: number;
+  /** Whether sign calls may name their own TSAs. */
+  callerUrls: boolean;
+}
+
+function accuracyOf(ms: number): { seconds?: number; millis?: number } {
+  const seconds = Math.floor(ms / 1000);
+  const millis = ms % 1000;
+  return { ...(seconds ? { seconds } : {}), ...(millis ? { millis } : {}) };
+}
+
+function oidSetting(env: Env, name: string, def: string): string {
+  const v = env[name] || def;
+  if (!/^[0-2](\.(0|[1-9]\d{0,9})){1,20}$/.test(v)) throw new Error(`${name} must be a dotted OID, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 type Env = Record<string, string | undefined>;
@@ -212,5 +251,25 @@ export function loadTscConfig(env: Env = process.env): TscConfig {
     profileKeyAlgorithms: profileAlgorithms(env.TSC_PROFILE_KEY_ALGORITHMS),
     statusValiditySeconds: int(env, 'TSC_STATUS_VALIDITY_SECONDS', 3600, 60, 7 * 86400),
     signingClaimTimeoutMs: int(env, 'TSC_SIGNING_TIMEOUT_SECONDS', 300, 10, 3600) * 1000,
+    tsa: {
+      // ETSI EN 319 421 §5.2 best-practices time-stamp policy; set your own TSA policy OID in production.
+      policy: oidSetting(env, 'TSC_TSA_POLICY', '0.4.0.2023.1.1'),
+      accuracy: accuracyOf(int(env, 'TSC_TSA_ACCURACY_MS', 1000, 1, 60_000)),
+      genTimeMillis: env.TSC_TSA_GENTIME_MILLIS === '1',
+      hash: oneOf<DigestAlgorithmName>(env, 'TSC_TSA_HASH', 'sha256', ['sha256', 'sha384', 'sha512']),
+      keyAlgorithm: oneOf<KeyAlgorithm>(env, 'TSC_TSA_KEY_ALGORITHM', 'EC-P256', KEY_ALGORITHMS),
+      certValidityDays: int(env, 'TSC_TSA_CERT_VALIDITY_DAYS', 1095, 1, 3650),
+      urls: parseTsaUrlsSetting(env.TSC_TSA_URLS),
+      failurePolicy: oneOf<TsaFailurePolicy>(env, 'TSC_TSA_FAILURE_POLICY', 'fail-closed', TSA_FAILURE_POLICIES),
+      timeoutMs: int(env, 'TSC_TSA_TIMEOUT_MS', 5000, 100, 60_000),
+      maxTokenBytes: int(env, 'TSC_TSA_MAX_TOKEN_BYTES', 12_288, 1024, 65_536),
+      maxClockSkewSeconds: int(env, 'TSC_TSA_MAX_CLOCK_SKEW_SECONDS', 300, 1, 86_400),
+      callerUrls: env.TSC_TSA_CALLER_URLS !== '0',
+    },
+    ocsp: {
+      responder: oneOf<OcspResponderMode>(env, 'TSC_OCSP_RESPONDER', 'delegated', ['delegated', 'ca']),
+      responderValidityDays: int(env, 'TSC_OCSP_RESPONDER_VALIDITY_DAYS', 30, 1, 365),
+      keyAlgorithm: oneOf<KeyAlgorithm>(env, 'TSC_OCSP_KEY_ALGORITHM', 'EC-P256', KEY_ALGORITHMS),
+    },
   };
 }

@@ -38,7 +38,7 @@ export {
   type ParsedTimeStampResp,
 } from './tsp.js';
 export {
-  verifySignedData, checkTimeStampResp,
+  verifySignedData, checkTimeStampResp, tsaCertificateProblem,
   type VerifySignedDataOptions, type VerifiedSignedData, type CheckTimeStampRespExpectation, type CheckedTimeStamp,
 } from './verify-signed-data.js';
 export { checkOcspResponse, type CheckOcspExpectation, type CheckedOcsp } from './ocsp-check.js';

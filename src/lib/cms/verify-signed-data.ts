@@ -7,7 +7,7 @@
 import { AppError } from '../../shared/errors.js';
 import { DIGEST_LENGTH, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo, subjectKeyIdentifierOf } from './certificate-info.js';
-import { bytesEqual } from './der.js';
+import { bytesEqual, children, readOid, readRoot } from './der.js';
 import { OID } from './oids.js';
 import { parseSignedData, type ParsedSignedData } from './signed-data-parser.js';
 import { parseTimeStampResp, type TstInfo } from './tsp.js';
@@ -72,6 +72,11 @@ export interface CheckTimeStampRespExpectation {
   /** Accepted TSA policies (any when absent). */
   policies?: string[];
   extraCertificates?: Uint8Array[];
+  /**
+   * RFC 3161 §2.3: the signer certificate must carry exactly one extended key usage,
+   * id-kp-timeStamping, marked critical, and genTime must lie within its validity (default true).
+   */
+  checkTsaCertificate?: boolean;
 }
 
 export interface CheckedTimeStamp {
@@ -110,5 +115,25 @@ export function checkTimeStampResp(respDer: Uint8Array, expect: CheckTimeStampRe
     return bad(e instanceof AppError ? e.message : 'token signature', e);
   }
   if (verified.signedData.contentType !== OID.tstInfo) bad('token does not hold a TSTInfo');
+  if (expect.checkTsaCertificate !== false) {
+    const problem = tsaCertificateProblem(verified.signerCertificate, tst.genTime);
+    if (problem) bad(problem);
+  }
   return { token, tstInfo: tst, tsaCertificate: verified.signerCertificate };
+}
+
+/** Why `cert` cannot be a TSA certificate for a token made at `genTime` (RFC 3161 §2.3), or null. */
+export function tsaCertificateProblem(cert: Uint8Array, genTime: Date): string | null {
+  const info = certificateInfo(cert);
+  const eku = info.extensions.get(OID.extKeyUsage);
+  if (!eku) return 'the TSA certificate has no extended key usage';
+  let purposes: string[];
+  try {
+    purposes = children(eku.value, readRoot(eku.value)).map((t) => readOid(eku.value, t));
+  } catch {
+    return 'the TSA certificate has a malformed extended key usage';
+  }
+  if (purposes.length !== 1 || purposes[0] !== OID.kpTimeStamping || !eku.critical) return 'the TSA certificate\'s extended key usage must be timeStamping only, critical';
+  if (genTime.getTime() < info.notBefore.getTime() || genTime.getTime() > info.notAfter.getTime()) return 'genTime is outside the TSA certificate\'s validity';
+  return null;
 }

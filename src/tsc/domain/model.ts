@@ -97,6 +97,25 @@ export interface CaRecord {
   createdAt: Date;
 }
 
+/** What a service certificate issued by the issuing CA is for (issue 5): the TSA, the delegated OCSP responder. */
+export type ServicePurpose = 'tsa' | 'ocsp';
+
+/**
+ * A service certificate (TSA unit, OCSP responder). Several may exist per purpose over time: the
+ * newest is in use, older ones stay answerable (OCSP "good") until they expire.
+ */
+export interface ServiceCertRecord {
+  purpose: ServicePurpose;
+  /** Lower-case hex, as CertificateRecord.serial. */
+  serial: string;
+  certDer: Uint8Array;
+  /** Label of the key in the key store. */
+  keyLabel: string;
+  notBefore: Date;
+  notAfter: Date;
+  createdAt: Date;
+}
+
 export interface AuditEntry {
   seq: number;
   at: string;

@@ -6,7 +6,7 @@
 import type { KeyAlgorithm, KeyHandle } from '../../lib/keys/key-store.js';
 import type { ContractContent } from './contract/contract-content.js';
 import type {
-  AuditEntry, CaRecord, CertificateRecord, NewRequest, OtpRecord, RaoRecord, RequestRecord, RequestStatus,
+  AuditEntry, CaRecord, CertificateRecord, NewRequest, OtpRecord, RaoRecord, RequestRecord, RequestStatus, ServiceCertRecord, ServicePurpose,
 } from './model.js';
 
 export interface RaoStore {
@@ -63,6 +63,11 @@ export interface OtpStore {
   recordFailure(requestPk: number): Promise<number | null>;
   /** Deletes the OTP if it still has this HMAC (undelivered code). */
   discard(requestPk: number, codeHmac: string): Promise<void>;
+  /**
+   * Undoes one consume: marks the OTP unused again iff it still has this HMAC and was used at
+   * exactly `usedAt` (the consume of the call that rolls back). Returns false otherwise.
+   */
+  restore(requestPk: number, codeHmac: string, usedAt: number): Promise<boolean>;
 }
 
 export interface CertificateStore {
@@ -83,6 +88,16 @@ export interface CaStore {
 export interface NonceStore {
   /** Records a one-time value; false if it was seen before (replay). */
   claim(nonce: string, requestPk: number, expiresAt: number): Promise<boolean>;
+  /** Forgets a value claimed for this request (a sign call that rolls back its authorisation). */
+  release(nonce: string, requestPk: number): Promise<void>;
+}
+
+export interface ServiceCertStore {
+  insert(r: ServiceCertRecord): Promise<void>;
+  /** The certificate of `purpose` with the latest notAfter, or null. */
+  latest(purpose: ServicePurpose): Promise<ServiceCertRecord | null>;
+  getBySerial(serial: string): Promise<ServiceCertRecord | null>;
+  list(purpose: ServicePurpose): Promise<ServiceCertRecord[]>;
 }
 
 export interface AuditStore {
@@ -105,6 +120,7 @@ export interface TscRepositories {
   certificates: CertificateStore;
   ca: CaStore;
   nonces: NonceStore;
+  serviceCerts: ServiceCertStore;
   audit: AuditStore;
 }
 
@@ -133,6 +149,11 @@ export interface OtpSender {
 export interface ExtAuthVerifier {
   /** Resolves when accepted; throws AppError OTP_ERR_EXT_AUTH_INVALID otherwise. Never a bypass. */
   verify(req: { requestPk: number; type: string; value: string; secret: string }): Promise<void>;
+  /**
+   * Makes an accepted proof usable again after a sign call that produced nothing (fail-closed
+   * timestamping, issue 5). Optional: without it the proof stays spent.
+   */
+  release?(req: { requestPk: number; type: string; value: string; secret: string }): Promise<void>;
 }
 
 /** Renders the service-contract PDF for given content (deterministic for the same content). */
@@ -151,11 +172,22 @@ export interface SignerKeySource {
 }
 
 /**
- * Level B-T seam (issue 5): returns an RFC 3161 TimeStampToken (DER ContentInfo) over the
- * signature value, added as the id-aa-signatureTimeStampToken unsigned attribute (RFC 3161 App. A).
+ * Level B-T (issue 5): returns an RFC 3161 TimeStampToken (DER ContentInfo) over `data` (the CMS
+ * SignatureValue), added as the id-aa-signatureTimeStampToken unsigned attribute (RFC 3161 App. A,
+ * ETSI EN 319 122-1 §5.3). The imprint's hash algorithm is the timestamper's own (per TSA).
+ * Failures are AppError TSA_ERR_UNAVAILABLE (nothing usable answered) or TSA_ERR_BAD_RESPONSE.
  */
 export interface SignatureTimestamper {
-  /** Upper bound of the token size, for GET /signing-info. */
+  /** Upper bound of the token size, for GET /signing-info (a larger token is refused). */
   readonly maxTokenBytes: number;
-  timestamp(signatureValue: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512'): Promise<Uint8Array>;
+  timestamp(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Posts an RFC 3161 request over HTTP (RFC 3161 §3.4) and returns the reply body. */
+export interface TsaTransport {
+  /**
+   * Throws AppError TSA_ERR_UNAVAILABLE on connection failure, timeout, a non-200 status, a wrong
+   * content type or a body over `maxBytes`. Never follows redirects.
+   */
+  post(url: string, body: Uint8Array, opts: { timeoutMs: number; maxBytes: number }): Promise<Uint8Array>;
 }

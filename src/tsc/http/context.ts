@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SigningDeps } from '../domain/signing/sign-digests.js';
+import type { TsaReply } from '../domain/tsa/time-stamp-authority.js';
 
 export interface TscHttpContext {
   deps: SigningDeps;
@@ -12,6 +13,8 @@ export interface TscHttpContext {
   crl: ((ca: 'root' | 'issuing') => Promise<Uint8Array>) | null;
   /** Answers a DER OCSPRequest with a DER OCSPResponse, or null while OCSP is not available. */
   ocsp: ((requestDer: Uint8Array) => Promise<Uint8Array>) | null;
+  /** Answers a DER TimeStampReq (POST /tsa), or null when this TSC runs no TSA of its own. */
+  tsa: ((requestDer: Uint8Array) => Promise<TsaReply>) | null;
   pdsText: string;
 }
 

@@ -6,6 +6,7 @@ import type { TscFastify, TscHttpContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { publicRoutes } from './public-routes.js';
 import { raoRoutes } from './rao-routes.js';
+import { tsaRoutes } from './tsa-routes.js';
 import { userRoutes } from './user-routes.js';
 
 export type { TscHttpContext, TscFastify } from './context.js';
@@ -13,6 +14,7 @@ export type { TscHttpContext, TscFastify } from './context.js';
 export function registerTscHttp(app: TscFastify, ctx: TscHttpContext): void {
   installErrorHandling(app);
   publicRoutes(app, ctx);
+  tsaRoutes(app, ctx);
   // Client routes: the Optimizer's API key on every /tsc/v1 route outside /tsc/v1/admin.
   app.register(async (instance) => {
     const client = instance.withTypeProvider<TypeBoxTypeProvider>();

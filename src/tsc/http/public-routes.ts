@@ -1,6 +1,6 @@
 /**
  * Public routes without authentication: CA certificates (the AIA caIssuers URL is /pki/issuing.crt),
- * CRLs, OCSP, the PKI disclosure statement and health. The TSA is issue 5's.
+ * CRLs, OCSP, the PKI disclosure statement and health. The TSA is in tsa-routes.ts.
  */
 import { toPem } from './pem.js';
 import type { TscFastify, TscHttpContext } from './context.js';
@@ -53,7 +53,8 @@ export function publicRoutes(app: TscFastify, ctx: TscHttpContext): void {
   app.get('/health', { schema: { tags: ['Health'], summary: 'Liveness and wiring', response: { 200: HealthResponse } } }, async () => {
     await ctx.deps.store.audit.head(); // the database answers
     return {
-      status: 'ok', env: ctx.deps.settings.env, key_store: ctx.deps.keyStore.kind, database: 'ok', level_bt: ctx.deps.timestamper !== null,
+      status: 'ok', env: ctx.deps.settings.env, key_store: ctx.deps.keyStore.kind, database: 'ok',
+      level_bt: ctx.deps.timestamping.default !== null, tsa: ctx.deps.timestamping.defaultKind, tsa_failure_policy: ctx.deps.timestamping.failurePolicy,
     };
   });
 }

@@ -92,7 +92,10 @@ export const RaoVerifyResponse = Type.Object({
 export const OtpBody = Type.Object({ delivery_method: Opt(Str({ description: 'sms | whatsapp | email' })) });
 export const OtpResponse = Type.Object({ sent: Type.Boolean(), channel: Str(), expires_at: Str() });
 
-export const SigningInfoQuery = Type.Object({ profile: Opt(Str({ maxLength: 64 })), level: Opt(Str({ maxLength: 8 })) });
+export const SigningInfoQuery = Type.Object({
+  profile: Opt(Str({ maxLength: 64 })), level: Opt(Str({ maxLength: 8 })),
+  external_tsa: Opt(Type.Boolean({ description: 'size for a TSA named in the sign call (tsa.servers)' })),
+});
 export const SigningInfoResponse = Type.Object({
   profile: Str(), level: Str(), key_algorithm: Str(), cms_max_bytes: Type.Integer(), chain: Type.Array(Str()),
 });
@@ -119,6 +122,12 @@ export const SignBody = Type.Object(
     ext_unlock_type: Opt(Str({ maxLength: 64 })),
     ext_unlock_value: Opt(Str({ maxLength: 2048 })),
     level: Opt(Str({ maxLength: 8, description: 'B-B | B-T' })),
+    tsa: Opt(Type.Object({
+      servers: Opt(Type.Array(Type.Union([Str({ maxLength: 2048 }), Type.Object({
+        url: Str({ maxLength: 2048 }), hash_algorithm: Opt(Str({ maxLength: 8 })), policy: Opt(Str({ maxLength: 256 })),
+      }, { additionalProperties: false })]), { maxItems: 5, description: 'RFC 3161 TSAs tried in order instead of the TSC\'s' })),
+      failure_policy: Opt(Str({ maxLength: 16, description: 'fail-closed | degrade' })),
+    }, { additionalProperties: false })),
     digests: Opt(Type.Array(DigestItem, { maxItems: 64 })),
   },
   { additionalProperties: false },
@@ -129,7 +138,10 @@ export const SignResponse = Type.Object({
   chain: Type.Array(Str(), { description: 'base64 DER [issuing CA, root CA]' }),
   signatures: Type.Array(Type.Object({ id: Str(), cms: Str({ description: 'base64 DER ContentInfo(SignedData), detached' }) })),
   serial_number: Str(),
-  level: Str({ description: 'The level produced: B-T, or B-B while no TSA is configured' }),
+  level: Str({ description: 'The level produced' }),
+  requested_level: Str(),
+  degraded: Type.Boolean({ description: 'B-T was asked, the TSA failed, policy degrade signed at B-B' }),
+  degradation_reason: Opt(Str()),
   key_algorithm: Str(),
 });
 
@@ -154,4 +166,8 @@ export const AuditVerifyResponse = Type.Object({
   ok: Type.Boolean(), entries: Type.Integer(), first_broken: Opt(Type.Integer()), reason: Opt(Str()),
 });
 
-export const HealthResponse = Type.Object({ status: Str(), env: Str(), key_store: Str(), database: Str(), level_bt: Type.Boolean() });
+export const HealthResponse = Type.Object({
+  status: Str(), env: Str(), key_store: Str(), database: Str(), level_bt: Type.Boolean(),
+  tsa: Str({ description: 'own | external | injected | none: who stamps B-T signatures by default' }),
+  tsa_failure_policy: Str({ description: 'fail-closed | degrade' }),
+});

@@ -30,7 +30,7 @@ export function userRoutes(app: TscFastify, ctx: TscHttpContext): void {
 
   app.get('/tsc/v1/signing-info', {
     schema: { tags: ['Signing'], summary: 'Key algorithm, chain and CMS size bound for a profile', querystring: SigningInfoQuery, response: { 200: SigningInfoResponse, ...errors } },
-  }, async (req) => signingInfo(d, req.query.profile, req.query.level));
+  }, async (req) => signingInfo(d, req.query.profile, req.query.level, req.query.external_tsa === true));
 
   app.post('/tsc/v1/requests/:pk/sign', {
     bodyLimit: ctx.signBodyLimitBytes,

@@ -94,7 +94,7 @@ describe('oneshot CLI', () => {
     // Someone with write access to the database file rewrites history.
     const db = new Database(join(dir, 'tsc', 'tsc.db'));
     db.exec('drop trigger tsc_audit_no_update');
-    db.prepare("update tsc_audit set actor = 'system' where seq = 3").run();
+    db.prepare("update tsc_audit set actor = 'tampered' where seq = 3").run();
     db.close();
     const broken = await cli('tsc-admin', 'audit', 'verify');
     assert.equal(broken.code, 1);

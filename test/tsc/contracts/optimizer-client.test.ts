@@ -54,7 +54,7 @@ describe('Optimizer HttpTscClient against the real TSC', () => {
       digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }],
     });
     assert.equal(res.signatures.length, 1);
-    assert.equal(res.level, 'B-B');
+    assert.equal(res.level, 'B-T'); // stamped by the TSC's own TSA
     assert.ok(res.serialNumber.length >= 16);
     assert.ok(Buffer.from(res.signatures[0]!.cms, 'base64').length <= info.cmsMaxBytes);
     assert.equal(await code(client.sign(pk, { secret: '000000', level: 'B-T', digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }] })), 'REQ_ERR_ALREADY_ISSUED');

@@ -36,7 +36,7 @@ describe('TSC with a SoftHSM2 key store', () => {
       assert.equal(t.app.tsc.deps.keyStore.kind, 'pkcs11');
       await t.app.tsc.rsaPool!.ready();
       const before = await t.app.tsc.deps.keyStore.countKeys();
-      assert.equal(before, 2 + 2, 'two CA keys + two pooled RSA keys');
+      assert.equal(before, 2 + 2 + 2, 'two CA keys + TSA unit + OCSP responder + two pooled RSA keys');
       await writeFile(join(dir, 'root.pem'), (await t.app.inject({ method: 'GET', url: '/pki/root.pem' })).body);
       for (let i = 0; i < 50; i++) {
         const rsa = i % 5 === 4; // 10 of the 50 flows use the RSA profile
@@ -65,16 +65,19 @@ describe('TSC with a SoftHSM2 key store', () => {
     }
   });
 
-  test('after a restart the CA keys are found in the token and still sign', async () => {
+  test('after a restart the CA, TSA and OCSP responder keys are found in the token and still sign', async () => {
     const t = await startTestTsc({ env: { ...env, TSC_PROFILE_KEY_ALGORITHMS: '', TSC_RSA_POOL_SIZE: '0' }, dir });
     try {
-      assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 2);
+      // root + issuing CA, TSA unit, OCSP responder: found again, not re-issued.
+      assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 4);
+      assert.equal((await t.app.tsc.deps.store.serviceCerts.list('tsa')).length, 1);
+      assert.equal((await t.app.tsc.deps.store.serviceCerts.list('ocsp')).length, 1);
       const pk = await createApprovedRequest(t);
       const r = await otpAndSign(t, pk, [{ id: 'x', digest_algorithm: 'sha256', digest: sha('sha256', 'x') }]);
       await writeFile(join(dir, 'ee.pem'), `-----BEGIN CERTIFICATE-----\n${r.certificate}\n-----END CERTIFICATE-----\n`);
       await writeFile(join(dir, 'issuing.pem'), `-----BEGIN CERTIFICATE-----\n${r.chain[0]}\n-----END CERTIFICATE-----\n`);
       await opensslOk(['verify', '-attime', attime(new Date(T0.getTime() + 1000)), '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'issuing.pem'), join(dir, 'ee.pem')]);
-      assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 2);
+      assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 4);
     } finally {
       await t.close();
     }

@@ -163,7 +163,7 @@ for (const [dbName, makeDb] of TEST_DBS) {
           assert.equal((await t.app.tsc.deps.store.certificates.listByRequest(pk)).length, 1);
           assert.equal((await t.app.tsc.deps.store.requests.get(pk))!.status, 'ISSUED');
         }
-        assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 2); // only the two CA keys remain
+        assert.equal(await t.app.tsc.deps.keyStore.countKeys(), 4); // only the CA (root, issuing), TSA unit and OCSP responder keys remain
       } finally {
         await t.close();
         await db.drop();

@@ -1,8 +1,8 @@
 /**
- * The level B-T seam (DESIGN.md §3 step 3; issue 5 plugs its TSA in here): with a timestamper, each
+ * The level B-T seam (DESIGN.md §3 step 3) with an injected timestamper (an openssl-made TSA): each
  * CMS carries an id-aa-signatureTimeStampToken over its signature value (RFC 3161 App. A) that
- * `openssl ts -verify` accepts, /signing-info grows by the token bound; a TSA failure destroys the key
- * and leaves the request ENROLLREADY.
+ * `openssl ts -verify` accepts, /signing-info grows by the token bound; a TSA failure (fail-closed,
+ * the default) destroys the key, leaves the request ENROLLREADY and gives the OTP back.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,10 +48,9 @@ describe('level B-T through the SignatureTimestamper port', () => {
       const cms = Buffer.from(s.cms, 'base64');
       const si = parseSignedData(cms).signerInfos[0]!;
       const tst = si.unsignedAttrs.find((a) => a.oid === OID.signatureTimeStampToken)!.values[0]!;
-      const hashName = si.digestAlgorithmName!;
       await writeFile(join(work, `${s.id}.tst`), tst);
-      const v = await opensslOk(['ts', '-verify', '-token_in', '-in', join(work, `${s.id}.tst`), '-digest', createHash(hashName).update(si.signature).digest('hex'),
-        `-${hashName}`, '-CAfile', join(work, 'tsa-ca.pem')]);
+      const v = await opensslOk(['ts', '-verify', '-token_in', '-in', join(work, `${s.id}.tst`), '-digest', createHash('sha256').update(si.signature).digest('hex'),
+        '-sha256', '-CAfile', join(work, 'tsa-ca.pem')]);
       assert.match(v.stdout, /Verification: OK/);
       await writeFile(join(work, `${s.id}.p7s`), cms);
       await writeFile(join(work, 'content.bin'), pdf);
@@ -73,23 +72,32 @@ describe('level B-T through the SignatureTimestamper port', () => {
     assert.equal(tsa.calls, calls);
   });
 
-  test('a TSA failure: key destroyed, nothing issued, request ENROLLREADY, audit sign.failed at stage timestamp', async () => {
+  test('a TSA failure (fail-closed): 503 TSA_ERR_UNAVAILABLE, key destroyed, nothing issued, the same OTP signs once the TSA is back', async () => {
     const keys = await t.app.tsc.deps.keyStore.countKeys();
     const pk = await createApprovedRequest(t);
     await requestOtp(t, pk);
+    const otp = await t.lastOtp(pk);
+    const body = { secret: otp, level: 'B-T', digests: [{ id: 'x', digest_algorithm: 'sha256', digest: sha('sha256', 'x') }] };
     failTsa = true;
     try {
-      const r = await sign(t, pk, { secret: await t.lastOtp(pk), level: 'B-T', digests: [{ id: 'x', digest_algorithm: 'sha256', digest: sha('sha256', 'x') }] });
-      assert.equal(r.statusCode, 500);
-      assert.equal(r.json().error.code, 'INTERNAL_ERR');
-      assert.equal(r.json().error.message, 'Internal server error');
+      const r = await sign(t, pk, body);
+      assert.equal(r.statusCode, 503);
+      assert.equal(r.json().error.code, 'TSA_ERR_UNAVAILABLE');
+      assert.match(r.json().error.message, /confirmation code is still valid/);
     } finally {
       failTsa = false;
     }
     assert.equal(await t.app.tsc.deps.keyStore.countKeys(), keys);
     assert.equal((await t.app.tsc.deps.store.requests.get(pk))!.status, 'ENROLLREADY');
     assert.equal((await t.app.tsc.deps.store.certificates.listByRequest(pk)).length, 0);
+    assert.equal((await t.app.tsc.deps.store.otps.get(pk))!.usedAt, null);
     const e = (await t.app.tsc.deps.store.audit.list(1, 10_000)).find((x) => x.requestPk === pk && x.action === 'sign.failed');
-    assert.deepEqual(e?.details, { stage: 'timestamp', error: 'INTERNAL_ERR', key_destroyed: true });
+    assert.deepEqual(e?.details, { stage: 'timestamp', error: 'TSA_ERR_UNAVAILABLE', reason: 'TSA_ERR_UNAVAILABLE', tsa: 'injected', key_destroyed: true, authorisation_restored: true });
+    // The TSA is back: the same code signs, once.
+    const ok = await sign(t, pk, body);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().level, 'B-T');
+    const again = await sign(t, pk, body);
+    assert.equal(again.statusCode, 412);
   });
 });

@@ -65,7 +65,10 @@ for (const [label, env] of [
         assert.match(p, /messageDigest/);
         assert.match(p, label === 'EC P-256' ? /ecdsa-with-SHA/ : /sha\d+WithRSAEncryption|rsaEncryption/);
       }
-      assert.equal(r.level, 'B-B'); // no TSA wired: B-T is answered at B-B and says so
+      // The default level is B-T, stamped by the TSC's own TSA (issue 5).
+      assert.equal(r.level, 'B-T');
+      assert.equal(r.requested_level, 'B-T');
+      assert.equal(r.degraded, false);
     });
 
     test('a second sign is refused with 412 "Request already in ISSUED status" and changes nothing', async () => {
@@ -100,21 +103,25 @@ for (const [label, env] of [
       assert.equal(signerDer.toString('base64'), r.certificate);
     });
 
-    test('signing-info bounds the CMS of the largest accepted request and attributes', async () => {
+    test('signing-info bounds the CMS of the largest accepted request and attributes, at B-B and B-T', async () => {
       const name = '中'.repeat(64);
-      const pk = await createApprovedRequest(t, {
-        given_name: name, surname_1: name, surname_2: name, email: `${'a'.repeat(116)}@example.com`, serial_number: 'A'.repeat(32), profile: 'PFnubeQAFCiudadano',
-      });
-      const info = (await t.app.inject({ method: 'GET', url: '/tsc/v1/signing-info?profile=PFnubeQAFCiudadano&level=B-B', headers: t.client })).json();
-      const value = Buffer.concat([Buffer.from([0x04, 0x7e]), Buffer.alloc(126, 0x5a)]).toString('base64');
-      const other = Array.from({ length: 8 }, (_, i) => ({ oid: `1.3.6.1.4.1.99999.${i}.4294967295.4294967295`, values: [value, value, value, value] }));
-      const r = await otpAndSign(t, pk, [{ id: 'max', digest_algorithm: 'sha512', digest: sha('sha512', 'm'), format: 'cades', signing_time: true, other_attributes: other }]);
-      const size = Buffer.from(r.signatures[0].cms, 'base64').length;
-      assert.ok(size <= info.cms_max_bytes, `CMS ${size} > bound ${info.cms_max_bytes}`);
-      assert.ok(info.cms_max_bytes - size < 2048, `bound ${info.cms_max_bytes} is needlessly loose for ${size}`);
-      assert.equal(info.key_algorithm, label === 'EC P-256' ? 'EC-P256' : 'RSA-2048');
-      assert.equal(info.chain.length, 2);
-      await cmsVerify(work, `${label}-max`, r.signatures[0].cms, Buffer.from('m'));
+      for (const level of ['B-B', 'B-T']) {
+        const pk = await createApprovedRequest(t, {
+          given_name: name, surname_1: name, surname_2: name, email: `${'a'.repeat(116)}@example.com`, serial_number: 'A'.repeat(32), profile: 'PFnubeQAFCiudadano',
+        });
+        const info = (await t.app.inject({ method: 'GET', url: `/tsc/v1/signing-info?profile=PFnubeQAFCiudadano&level=${level}`, headers: t.client })).json();
+        assert.equal(info.level, level);
+        const value = Buffer.concat([Buffer.from([0x04, 0x7e]), Buffer.alloc(126, 0x5a)]).toString('base64');
+        const other = Array.from({ length: 8 }, (_, i) => ({ oid: `1.3.6.1.4.1.99999.${i}.4294967295.4294967295`, values: [value, value, value, value] }));
+        const r = await otpAndSign(t, pk, [{ id: 'max', digest_algorithm: 'sha512', digest: sha('sha512', 'm'), format: 'cades', signing_time: true, other_attributes: other }], { level });
+        assert.equal(r.level, level);
+        const size = Buffer.from(r.signatures[0].cms, 'base64').length;
+        assert.ok(size <= info.cms_max_bytes, `${level}: CMS ${size} > bound ${info.cms_max_bytes}`);
+        assert.ok(info.cms_max_bytes - size < 2048, `${level}: bound ${info.cms_max_bytes} is needlessly loose for ${size}`);
+        assert.equal(info.key_algorithm, label === 'EC P-256' ? 'EC-P256' : 'RSA-2048');
+        assert.equal(info.chain.length, 2);
+        await cmsVerify(work, `${label}-max-${level}`, r.signatures[0].cms, Buffer.from('m'));
+      }
     });
   });
 }

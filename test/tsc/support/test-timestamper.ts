@@ -33,10 +33,10 @@ export async function createTestTsa(now: () => Date, opts: { fail?: () => boolea
     cleanup: () => d.cleanup(),
     timestamper: {
       maxTokenBytes: 2048,
-      async timestamp(signatureValue, hash) {
+      async timestamp(signatureValue) {
         state.calls++;
         if (opts.fail?.()) throw Object.assign(new Error('TSA unreachable'), { code: 'ECONNREFUSED' });
-        const req = parseTimeStampReq(buildTimeStampReq({ digestAlgorithm: hash, messageImprint: createHash(hash).update(signatureValue).digest(), nonce: randomBytes(8), certReq: true }));
+        const req = parseTimeStampReq(buildTimeStampReq({ digestAlgorithm: 'sha256', messageImprint: createHash('sha256').update(signatureValue).digest(), nonce: randomBytes(8), certReq: true }));
         return buildTimeStampToken({
           request: req, policy: '1.3.6.1.4.1.4146.2.3', serialNumber: randomBytes(16), genTime: now(), tsaCertificate: tsaCert,
           signer: { keyAlgorithm: 'EC-P256', sign: async (data, h) => new Uint8Array(cryptoSign(h, data, { key, dsaEncoding: 'der' })) },

@@ -15,4 +15,8 @@ export class KyselyNonceStore implements NonceStore {
       .executeTakeFirst();
     return row !== undefined;
   }
+
+  async release(nonce: string, requestPk: number): Promise<void> {
+    await this.db.deleteFrom('tsc_ext_auth_nonces').where('nonce', '=', nonce).where('request_pk', '=', requestPk).execute();
+  }
 }

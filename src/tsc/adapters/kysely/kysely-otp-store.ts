@@ -85,4 +85,16 @@ export class KyselyOtpStore implements OtpStore {
   async discard(requestPk: number, codeHmac: string): Promise<void> {
     await this.db.deleteFrom('tsc_otps').where('request_pk', '=', requestPk).where('code_hmac', '=', codeHmac).execute();
   }
+
+  async restore(requestPk: number, codeHmac: string, usedAt: number): Promise<boolean> {
+    // Compare-and-set on the exact consume being undone: a newer OTP, or another consume, is left alone.
+    const res = await this.db
+      .updateTable('tsc_otps')
+      .set({ used_at: null })
+      .where('request_pk', '=', requestPk)
+      .where('code_hmac', '=', codeHmac)
+      .where('used_at', '=', usedAt)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
 }

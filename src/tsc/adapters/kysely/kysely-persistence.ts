@@ -12,6 +12,7 @@ import { KyselyNonceStore } from './kysely-nonce-store.js';
 import { KyselyOtpStore } from './kysely-otp-store.js';
 import { KyselyRaoStore } from './kysely-rao-store.js';
 import { KyselyRequestStore } from './kysely-request-store.js';
+import { KyselyServiceCertStore } from './kysely-service-cert-store.js';
 import { TSC_MIGRATION_TABLE, tscMigrations } from './migrations.js';
 import type { TscDatabase } from './schema.js';
 
@@ -23,6 +24,7 @@ function repositories(db: Kysely<TscDatabase>): TscRepositories {
     certificates: new KyselyCertificateStore(db),
     ca: new KyselyCaStore(db),
     nonces: new KyselyNonceStore(db),
+    serviceCerts: new KyselyServiceCertStore(db),
     audit: new KyselyAuditStore(db),
   };
 }
@@ -34,6 +36,7 @@ export class KyselyTscPersistence implements TscPersistence {
   readonly certificates;
   readonly ca;
   readonly nonces;
+  readonly serviceCerts;
   readonly audit;
 
   constructor(readonly db: Db<TscDatabase>) {
@@ -44,6 +47,7 @@ export class KyselyTscPersistence implements TscPersistence {
     this.certificates = r.certificates;
     this.ca = r.ca;
     this.nonces = r.nonces;
+    this.serviceCerts = r.serviceCerts;
     this.audit = r.audit;
   }
 

@@ -114,5 +114,21 @@ export function tscMigrations(kind: DbKind): Record<string, Migration> {
         }
       },
     },
+    // Issue 5: certificates the issuing CA gives the TSC's own services (TSA unit, delegated OCSP
+    // responder). Kept apart from tsc_certificates, which holds single-use certificates of requests.
+    '0003_service_certs': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('tsc_service_certs')
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('cert_der_b64', 'text', (c) => c.notNull())
+          .addColumn('key_label', 'text', (c) => c.notNull())
+          .addColumn('not_before', 'bigint', (c) => c.notNull())
+          .addColumn('not_after', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tsc_service_certs_purpose').on('tsc_service_certs').columns(['purpose', 'not_after']).execute();
+      },
+    },
   };
 }

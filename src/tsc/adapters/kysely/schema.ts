@@ -69,6 +69,15 @@ export interface TscDatabase {
     key_label: string | null;
     created_at: Int8;
   };
+  tsc_service_certs: {
+    serial: string;
+    purpose: string;
+    cert_der_b64: string;
+    key_label: string;
+    not_before: Int8;
+    not_after: Int8;
+    created_at: Int8;
+  };
   tsc_ext_auth_nonces: {
     nonce: string;
     request_pk: number;

@@ -56,4 +56,16 @@ export class HmacExtAuthVerifier implements ExtAuthVerifier {
     if (typeof payload.nonce !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(payload.nonce)) throw refuse('bad nonce');
     if (!(await this.nonces.claim(payload.nonce, req.requestPk, payload.exp * 1000))) throw refuse('assertion already used');
   }
+
+  /** Forgets the nonce of an assertion `verify` accepted for this request (the sign call rolled back). */
+  async release(req: { requestPk: number; type: string; value: string; secret: string }): Promise<void> {
+    const part = req.value.split('.')[0] ?? '';
+    let nonce: unknown;
+    try {
+      nonce = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))?.nonce;
+    } catch {
+      return;
+    }
+    if (typeof nonce === 'string') await this.nonces.release(nonce, req.requestPk);
+  }
 }

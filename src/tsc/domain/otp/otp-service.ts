@@ -78,11 +78,17 @@ export async function issueOtp(deps: OtpDeps, pk: number, channelIn: string | un
   return { sent: true, channel, expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z') };
 }
 
+/** What one successful consume changed, so a sign call that produces nothing can undo exactly it. */
+export interface OtpConsumption {
+  codeHmac: string;
+  usedAt: number;
+}
+
 /**
  * Checks and consumes the OTP in one compare-and-set. Wrong codes count towards the lock; the
  * audit entry of each outcome commits with the counter change. Throws 403 with the One-Shot text.
  */
-export async function consumeOtp(deps: OtpDeps, pk: number, code: string): Promise<void> {
+export async function consumeOtp(deps: OtpDeps, pk: number, code: string): Promise<OtpConsumption> {
   const now = deps.clock.now().getTime();
   const max = deps.settings.otp.maxAttempts;
   const candidate = /^\d{6}$/.test(code) ? otpHmac(deps.settings.otp.hmacKey, pk, code) : 'x'.repeat(64);
@@ -104,7 +110,7 @@ export async function consumeOtp(deps: OtpDeps, pk: number, code: string): Promi
     return locked ? ('locked' as const) : ('wrong' as const);
   });
   switch (outcome) {
-    case 'ok': return;
+    case 'ok': return { codeHmac: candidate, usedAt: now };
     case 'none': throw new AppError('OTP_ERR_NOT_REQUESTED', OTP_INVALID_TEXT);
     case 'used': throw new AppError('OTP_ERR_INVALID', OTP_INVALID_TEXT, { used: true });
     case 'locked': throw new AppError('OTP_ERR_LOCKED', OTP_INVALID_TEXT, { locked: true });

@@ -6,6 +6,8 @@
  */
 import { AppError } from '../../../shared/errors.js';
 import { DIGEST_LENGTH, type AttributeSpec, type DigestAlgorithmName } from '../../../lib/cms/index.js';
+import type { TsaCallOptions } from '../tsa/timestamping.js';
+import { TSA_FAILURE_POLICIES, tsaServerList, type TsaFailurePolicy } from '../tsa/tsa-servers.js';
 
 export const SIGN_LIMITS = {
   idLength: 128,
@@ -32,6 +34,8 @@ export interface SignInput {
   secret: string;
   ext: { type: string; value: string } | null;
   level: Level;
+  /** The caller's TSA choice (issue 5): its failover list and/or failure policy; null = the TSC's. */
+  tsa: TsaCallOptions | null;
   digests: DigestToSign[];
 }
 
@@ -117,9 +121,26 @@ export function parseSignInput(body: unknown, maxDigests: number): SignInput {
   }
   const level = body.level ?? 'B-T';
   if (level !== 'B-B' && level !== 'B-T') throw bad('level must be B-B or B-T (LT/LTA material is added by the Optimizer)', { level: ['invalid'] });
+  const tsa = parseTsa(body.tsa);
   const list = body.digests;
   if (!Array.isArray(list) || list.length === 0) throw bad("Missing required parameter: 'digests'", { digests: ['required'] }, 'API_ERR_MISSING_PARAMETER');
   if (list.length > maxDigests) throw bad(`At most ${maxDigests} digests per call`, { digests: ['too many'] });
   const seen = new Set<string>();
-  return { secret, ext, level, digests: list.map((d, i) => parseDigest(d, i, seen)) };
+  return { secret, ext, level, tsa, digests: list.map((d, i) => parseDigest(d, i, seen)) };
+}
+
+/** `"tsa": {"servers": [url | {url, hash_algorithm?, policy?}], "failure_policy": "fail-closed" | "degrade"}` */
+function parseTsa(v: unknown): TsaCallOptions | null {
+  if (v === undefined || v === null) return null;
+  if (!isObj(v)) throw bad('tsa must be an object {servers?, failure_policy?}', { tsa: ['invalid'] });
+  for (const k of Object.keys(v)) if (k !== 'servers' && k !== 'failure_policy') throw bad(`tsa: unknown member ${k}`, { tsa: ['invalid'] });
+  const out: TsaCallOptions = {};
+  if (v.servers !== undefined) out.servers = tsaServerList(v.servers, 'tsa.servers');
+  if (v.failure_policy !== undefined) {
+    if (!(TSA_FAILURE_POLICIES as readonly unknown[]).includes(v.failure_policy)) {
+      throw bad(`tsa.failure_policy must be one of ${TSA_FAILURE_POLICIES.join(', ')}`, { tsa: ['invalid'] });
+    }
+    out.failurePolicy = v.failure_policy as TsaFailurePolicy;
+  }
+  return out;
 }

@@ -7,7 +7,8 @@
  * name, 128-character e-mail, 32-character document number), sha512 digests, a signing time and
  * the largest other_attributes set the sign call accepts, signed with throwaway keys of the same
  * algorithms (never the CA key). ECDSA signatures vary by a few bytes, so a margin is added; for
- * B-T the timestamper's own token bound is added.
+ * B-T the token bound of the TSA that will stamp is added: the default one, or with
+ * `external_tsa` the bound every caller-named TSA's token is held to (larger tokens are refused).
  */
 import { generateKeyPair, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { buildCertificate, signDigest, type CmsSigner, type DigestAlgorithmName } from '../../../lib/cms/index.js';
@@ -94,9 +95,10 @@ async function measure(ca: CertificateAuthority, profileName: ProfileName, alg: 
 }
 
 export async function signingInfo(
-  deps: Pick<SigningDeps, 'ca' | 'timestamper' | 'keyAlgorithmOverrides'>,
+  deps: Pick<SigningDeps, 'ca' | 'timestamping' | 'keyAlgorithmOverrides'>,
   profileIn: string | undefined,
   levelIn: string | undefined,
+  externalTsa = false,
 ): Promise<SigningInfo> {
   const profileName = (profileIn ?? 'PFnubeQAFCiudadano') as ProfileName;
   if (!(PROFILES as readonly string[]).includes(profileName)) {
@@ -104,7 +106,9 @@ export async function signingInfo(
   }
   const requested = levelIn ?? 'B-T';
   if (requested !== 'B-B' && requested !== 'B-T') throw new AppError('API_ERR_INVALID_PARAMETER', 'level must be B-B or B-T');
-  const level = effectiveLevel(requested, deps.timestamper);
+  if (externalTsa && !deps.timestamping.forServers) throw new AppError('API_ERR_INVALID_PARAMETER', 'This TSC does not accept TSAs named by the caller');
+  const tsaBound = externalTsa ? deps.timestamping.callerMaxTokenBytes : deps.timestamping.default?.maxTokenBytes;
+  const level = externalTsa ? requested : effectiveLevel(requested, deps.timestamping.default);
   const alg = certificateProfile(profileName, deps.keyAlgorithmOverrides).keyAlgorithm;
   let perCa = cache.get(deps.ca);
   if (!perCa) cache.set(deps.ca, (perCa = new Map()));
@@ -114,7 +118,8 @@ export async function signingInfo(
     base = await measure(deps.ca, profileName, alg);
     perCa.set(key, base);
   }
-  const tst = level === 'B-T' && deps.timestamper ? deps.timestamper.maxTokenBytes + 32 : 0;
+  // + the attribute's SET/SEQUENCE headers and the unsignedAttrs [1] wrapper.
+  const tst = level === 'B-T' && tsaBound !== undefined ? tsaBound + 32 : 0;
   return {
     profile: profileName,
     level,
