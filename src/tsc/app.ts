@@ -204,6 +204,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
       crl: (which) => revocation.crl(which),
       ocsp: (der) => revocation.ocsp(der),
       tsa: (der) => tsa.reply(der),
+      tsaCertificate: async () => (await serviceCerts.current('tsa')).der,
       pdsText: pdsText(config),
     });
 

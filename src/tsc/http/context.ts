@@ -15,6 +15,8 @@ export interface TscHttpContext {
   ocsp: ((requestDer: Uint8Array) => Promise<Uint8Array>) | null;
   /** Answers a DER TimeStampReq (POST /tsa), or null when this TSC runs no TSA of its own. */
   tsa: ((requestDer: Uint8Array) => Promise<TsaReply>) | null;
+  /** The current TSA unit certificate (DER), for relying parties (GET /pki/tsa.crt|pem). */
+  tsaCertificate: (() => Promise<Uint8Array>) | null;
   pdsText: string;
 }
 

@@ -17,6 +17,15 @@ export function publicRoutes(app: TscFastify, ctx: TscHttpContext): void {
   };
   cert('root', ca.root.der);
   cert('issuing', ca.issuing.der);
+  // The TSA unit's certificate (issue 5): what `openssl ts -verify -untrusted` needs besides the chain.
+  for (const [ext, type] of [['crt', 'application/pkix-cert'], ['pem', 'application/x-pem-file']] as const) {
+    app.get(`/pki/tsa.${ext}`, { schema: { tags: ['PKI'], summary: `Current TSA unit certificate (${ext === 'crt' ? 'DER' : 'PEM'})`, produces: [type] } },
+      async (_req, reply) => {
+        if (!ctx.tsaCertificate) throw new AppError('API_ERR_NOT_FOUND', 'This TSC runs no TSA');
+        const der = await ctx.tsaCertificate();
+        return reply.type(type).header('cache-control', 'public, max-age=3600').send(ext === 'crt' ? Buffer.from(der) : toPem(der, 'CERTIFICATE'));
+      });
+  }
   app.get('/pki/chain.pem', { schema: { tags: ['PKI'], summary: 'Issuing + root CA (PEM)', produces: ['application/x-pem-file'] } },
     async (_req, reply) => reply.type('application/x-pem-file').send(ca.chain.map((c) => toPem(c, 'CERTIFICATE')).join('')));
 
