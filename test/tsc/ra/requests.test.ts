@@ -49,6 +49,13 @@ describe('RA: requests and RAOs', () => {
     assert.equal(r.communication_language, 'ES');
   });
 
+  test('surname_2 is optional: left out, the request is created with an empty second surname', async () => {
+    const { surname_2: _omitted, ...withoutSecond } = IDENTITY as Record<string, unknown>;
+    const res = await create({ ...withoutSecond, approve: true });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.json().surname_2, '');
+  });
+
   test('RAO credentials: unknown user 404, wrong password or PIN 403, approval without PIN 400', async () => {
     const unknown = await unchanged(() => create({ ...IDENTITY }, { ...t.client, 'x-rao-username': 'nobody', 'x-rao-password': 'x' }));
     assert.equal(unknown.statusCode, 404);

@@ -95,6 +95,8 @@ export function collectIdentity(input: IdentityInput, partial: boolean, errors: 
   const nameField = (f: 'given_name' | 'surname_1' | 'surname_2', key: 'givenName' | 'surname1' | 'surname2', required: boolean) => {
     if (!present(f)) {
       if (required && !partial) add(errors, f, TEXT.missing(f));
+      // An optional name left out of a new request is stored empty (surname_2 is optional in Gen B/C).
+      else if (!partial) out[key] = '';
       return;
     }
     const v = str(input[f]);
