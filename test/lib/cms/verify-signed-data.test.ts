@@ -77,3 +77,17 @@ test('checkTimeStampResp accepts a reply from openssl ts -reply and refuses wron
   assert.throws(() => checkTimeStampResp(rejection, { digestAlgorithm: 'sha256', messageImprint: imprint }), (e: unknown) =>
     e instanceof AppError && e.code === 'TSA_ERR_BAD_RESPONSE' && /status 2/.test(e.message));
 });
+
+test('checkTimeStampResp refuses a token whose signer certificate is not a TSA certificate (RFC 3161 §2.3)', async () => {
+  const { buildTimeStampResp, parseTimeStampReq } = await import('../../../src/lib/cms/index.js');
+  const s = await pki.issueSigner({ algorithm: 'EC-P256' }); // nonRepudiation signer: no timeStamping EKU
+  const imprint = sha256(content);
+  const resp = await buildTimeStampResp({
+    request: parseTimeStampReq(buildTimeStampReq({ digestAlgorithm: 'sha256', messageImprint: imprint })),
+    policy: '1.2.3.4.1', serialNumber: randomBytes(8), genTime: new Date(), tsaCertificate: s.cert, signer: s.signer,
+  });
+  assert.throws(() => checkTimeStampResp(resp, { digestAlgorithm: 'sha256', messageImprint: imprint }), (e: unknown) =>
+    e instanceof AppError && e.code === 'TSA_ERR_BAD_RESPONSE' && /extended key usage/.test(e.message));
+  // The cryptography itself is fine: without the certificate rule the token is accepted.
+  assert.deepEqual(checkTimeStampResp(resp, { digestAlgorithm: 'sha256', messageImprint: imprint, checkTsaCertificate: false }).tsaCertificate, s.cert);
+});
