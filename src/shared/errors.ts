@@ -7,8 +7,8 @@
  * a generic text (see `publicMessage`).
  *
  * Codes are grouped by prefix: PDF_ERR_ (PDF engine), CMS_ERR_, KEY_ERR_, OTP_ERR_, REQ_ERR_
- * (request lifecycle), RAO_ERR_, DOC_ERR_, IMG_ERR_, TOKEN_ERR_, TSA_ERR_, API_ERR_ (generic HTTP),
- * INTERNAL_ERR_.
+ * (request lifecycle), VIDEOID_ERR_, RAO_ERR_, RA_ERR_, DOC_ERR_, IMG_ERR_, TOKEN_ERR_, TSA_ERR_,
+ * API_ERR_ (generic HTTP), INTERNAL_ERR_.
  */
 
 export const ERROR_CODES = {
@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   RAO_ERR_INCOMPLETE_CREDENTIALS: 400,
   RAO_ERR_PERMISSION_DENIED: 403,
   RAO_ERR_ALREADY_EXISTS: 409,
+  RA_ERR_NOT_FOUND: 404,
   TOKEN_ERR_NOT_FOUND: 404,
   TOKEN_ERR_ALREADY_EXISTS: 400,
   TOKEN_ERR_PROTECTED: 403,
@@ -40,6 +41,18 @@ export const ERROR_CODES = {
   REQ_ERR_ILLEGAL_TRANSITION: 412,
   REQ_ERR_ALREADY_ISSUED: 412,
   REQ_ERR_BUSY: 409,
+  REQ_ERR_INCOMPLETE_DATA: 412,
+
+  // VideoID (oneshot-api.md §1.7): enablement, evidence, the hosted identification link
+  VIDEOID_ERR_NOT_ENABLED: 400,
+  VIDEOID_ERR_INVALID_EVIDENCE: 400,
+  VIDEOID_ERR_NO_REASON: 400,
+  VIDEOID_ERR_NOT_FOUND: 404,
+  VIDEOID_ERR_LINK_GONE: 410,
+  VIDEOID_ERR_EVIDENCE_LOCKED: 412,
+  VIDEOID_ERR_MEDIA_TOO_LARGE: 413,
+  VIDEOID_ERR_UNSUPPORTED_MEDIA: 415,
+  VIDEOID_ERR_CORRUPT_MEDIA: 422,
 
   // OTP and external authentication
   OTP_ERR_THROTTLED: 412,
@@ -135,7 +148,7 @@ export function publicMessage(e: unknown): string {
 export const REASON_PHRASES: Record<number, string> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
   422: 'Unprocessable Entity', 429: 'Too Many Requests',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
