@@ -1,17 +1,22 @@
 /**
- * RFC 3161 §3.4 over HTTP with Node's fetch: POST application/timestamp-query, expect 200 with
+ * RFC 3161 §3.4 over HTTP with Node's fetch (shared by the TSC, for external TSAs, and the
+ * Optimizer, for document timestamps): POST application/timestamp-query, expect 200 with
  * application/timestamp-reply. Never follows redirects (a TSA that redirects is misconfigured, and
  * following would send requests where nobody configured them), bounded time and body size.
  * user:password in the URL becomes HTTP Basic authentication (fetch refuses credentials in URLs).
  */
-import { AppError } from '../../shared/errors.js';
-import type { TsaTransport } from '../domain/ports.js';
+import { AppError } from '../shared/errors.js';
+
+/** Posts an RFC 3161 request and returns the reply body (the TSC's TsaTransport port has this shape). */
+export interface Rfc3161Transport {
+  post(url: string, body: Uint8Array, opts: { timeoutMs: number; maxBytes: number }): Promise<Uint8Array>;
+}
 
 const REPLY_TYPES = ['application/timestamp-reply', 'application/timestamp-response'];
 
 const unavailable = (why: string, cause?: unknown) => new AppError('TSA_ERR_UNAVAILABLE', why, undefined, { cause });
 
-export class FetchTsaTransport implements TsaTransport {
+export class FetchTsaTransport implements Rfc3161Transport {
   async post(url: string, body: Uint8Array, opts: { timeoutMs: number; maxBytes: number }): Promise<Uint8Array> {
     const u = new URL(url);
     const headers: Record<string, string> = { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' };

@@ -23,7 +23,7 @@ import { openTscPersistence } from './adapters/kysely/kysely-persistence.js';
 import { buildOtpSenders } from './adapters/otp-senders.js';
 import { PdfkitContractRenderer } from './adapters/pdfkit-contract-renderer.js';
 import { ensureSandboxRao, type SandboxRaoCredentials } from './adapters/sandbox-rao.js';
-import { FetchTsaTransport } from './adapters/fetch-tsa-transport.js';
+import { FetchTsaTransport } from '../infra/http-tsa-transport.js';
 import { CertificateAuthority } from './domain/ca/certificate-authority.js';
 import { RevocationStatus } from './domain/ca/revocation-status.js';
 import { ServiceCertificates } from './domain/ca/service-certificates.js';
@@ -155,6 +155,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
         providerName: config.providerName,
         maxDigestsPerCall: config.maxDigestsPerCall,
         signingClaimTimeoutMs: config.signingClaimTimeoutMs,
+        videoidRas: config.videoidRas,
       },
       otpSenders,
       extAuth: deps.extAuth ?? new HmacExtAuthVerifier(config.extAuthKey, store.nonces, clock),

@@ -11,6 +11,7 @@ import type { KeyAlgorithm } from '../lib/keys/key-store.js';
 import type { DigestAlgorithmName } from '../lib/cms/index.js';
 import { PROFILES, type ProfileName } from './domain/model.js';
 import type { OcspResponderMode } from './domain/ca/revocation-status.js';
+import { parseVideoIdRas, type VideoIdRas } from './domain/ra/videoid-policy.js';
 import { parseTsaUrlsSetting, TSA_FAILURE_POLICIES, type TsaFailurePolicy, type TsaServer } from './domain/tsa/tsa-servers.js';
 
 const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EC-P256', 'EC-P384', 'RSA-2048', 'RSA-3072'];
@@ -102,6 +103,8 @@ export interface TscConfig {
   signingClaimTimeoutMs: number;
   /** Time-stamping (issue 5): the TSC's own TSA and the external ones. */
   tsa: TscTsaConfig;
+  /** Registration authorities with VideoID enabled (TSC_VIDEOID_RAS; sandbox default: the sandbox RA 1000). */
+  videoidRas: VideoIdRas;
   /** OCSP responder (issue 5). */
   ocsp: { responder: OcspResponderMode; responderValidityDays: number; keyAlgorithm: KeyAlgorithm };
 }
@@ -251,6 +254,7 @@ export function loadTscConfig(env: Env = process.env): TscConfig {
     profileKeyAlgorithms: profileAlgorithms(env.TSC_PROFILE_KEY_ALGORITHMS),
     statusValiditySeconds: int(env, 'TSC_STATUS_VALIDITY_SECONDS', 3600, 60, 7 * 86400),
     signingClaimTimeoutMs: int(env, 'TSC_SIGNING_TIMEOUT_SECONDS', 300, 10, 3600) * 1000,
+    videoidRas: parseVideoIdRas(env.TSC_VIDEOID_RAS, oneshotEnv === 'sandbox' ? [1000] : []),
     tsa: {
       // ETSI EN 319 421 §5.2 best-practices time-stamp policy; set your own TSA policy OID in production.
       policy: oidSetting(env, 'TSC_TSA_POLICY', '0.4.0.2023.1.1'),

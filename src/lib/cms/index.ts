@@ -6,6 +6,7 @@ export {
   signatureAlgorithmIdentifier,
 } from './algorithms.js';
 export { certificateInfo, subjectKeyIdentifierOf, type CertificateInfo } from './certificate-info.js';
+export { certificateUrls, type CertificateUrls } from './certificate-urls.js';
 export { signingCertificateV2, parseSigningCertificateV2, type EssCertId } from './ess.js';
 export {
   encodeSignedAttributes, encodeAttribute, decodeAttributes, attributeValue, octetStringContent,

@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { ContractRenderer, ExtAuthVerifier, OtpSender, TscPersistence } from './ports.js';
 import type { ScryptParams } from './ra/secret-hash.js';
 import type { CredentialCache } from './ra/credential-cache.js';
+import type { VideoIdRas } from './ra/videoid-policy.js';
 
 export type OtpChannel = 'sms' | 'whatsapp' | 'email';
 
@@ -22,6 +23,8 @@ export interface TscSettings {
   maxDigestsPerCall: number;
   /** A sign call that has not finished after this long is considered dead and its claim stale. */
   signingClaimTimeoutMs: number;
+  /** Registration authorities allowed to create VideoID requests (TSC_VIDEOID_RAS). */
+  videoidRas: VideoIdRas;
 }
 
 export interface TscDomainDeps {

@@ -98,6 +98,8 @@ export const SigningInfoQuery = Type.Object({
 });
 export const SigningInfoResponse = Type.Object({
   profile: Str(), level: Str(), key_algorithm: Str(), cms_max_bytes: Type.Integer(), chain: Type.Array(Str()),
+  tst_max_bytes: Opt(Type.Integer({ description: 'B-T: bound of one timestamp token of the TSA that will stamp' })),
+  revocation: Type.Object({ ocsp: Type.Array(Str()), crl: Type.Array(Str()) }, { description: 'AIA OCSP and CRL DP URLs of single-use certificates' }),
 });
 
 const DigestItem = Type.Object(

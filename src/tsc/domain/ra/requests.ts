@@ -12,6 +12,7 @@ import type { RequestPatch, TscRepositories } from '../ports.js';
 import { PERMISSION_DENIED_TEXT } from './rao-accounts.js';
 import { collectIdentity, throwIfErrors, validateLanguage, validateProfile, type Errors, type IdentityInput } from './identity-validation.js';
 import { EDITABLE_STATUSES, assertTransition, canTransition, transitionError } from './status-machine.js';
+import { assertIdentityComplete, checkVideoIdRa, deferIdentity } from './videoid-policy.js';
 
 export type RequestDeps = Pick<TscDomainDeps, 'store' | 'clock' | 'settings'>;
 
@@ -64,13 +65,16 @@ function newScratchcard(): string {
 }
 
 export async function createRequest(deps: RequestDeps, rao: RaoRecord, input: CreateRequestInput): Promise<RequestRecord> {
+  const videoid = truthy(input.videoid_mode);
+  if (videoid) await checkVideoIdRa(deps.store.raos, deps.settings.videoidRas, rao, input.registration_authority);
   const errors: Errors = {};
   const identity = collectIdentity(input, false, errors) as IdentityData;
+  // VideoID: names and document number come from the identification (OCR, the signer, the RAO).
+  if (videoid) deferIdentity(input, identity, errors);
   const profile = validateProfile(input.profile, errors);
   const language = validateLanguage(input.communication_language, errors);
   const ra = checkRa(rao, input.registration_authority, errors);
   throwIfErrors(errors);
-  const videoid = truthy(input.videoid_mode);
   const approve = truthy(input.approve);
   if (videoid && approve) {
     throw new AppError('REQ_ERR_INVALID_FIELD', 'A VideoID request is approved after the video review, not at creation', {
@@ -183,8 +187,12 @@ export async function transitionRequest(
   });
 }
 
-export const approveRequest = (deps: RequestDeps, rao: RaoRecord, pk: number) =>
-  transitionRequest(deps, rao, pk, 'ENROLLREADY', { action: 'request.approved' });
+export async function approveRequest(deps: RequestDeps, rao: RaoRecord, pk: number): Promise<RequestRecord> {
+  const current = await loadForRao(deps, rao, pk);
+  // A VideoID request may still lack the names or document number the certificate needs.
+  if (canTransition(current.status, 'ENROLLREADY')) assertIdentityComplete(current);
+  return transitionRequest(deps, rao, pk, 'ENROLLREADY', { action: 'request.approved' });
+}
 
 export const cancelRequest = (deps: RequestDeps, rao: RaoRecord, pk: number, reason?: string) =>
   transitionRequest(deps, rao, pk, 'CANCELLED', { action: 'request.cancelled', reason });

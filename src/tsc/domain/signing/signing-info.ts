@@ -26,7 +26,11 @@ export interface SigningInfo {
   level: Level;
   key_algorithm: KeyAlgorithm;
   cms_max_bytes: number;
+  /** B-T: the bound of one timestamp token of the TSA that will stamp (also sizes document timestamps). */
+  tst_max_bytes?: number;
   chain: string[];
+  /** Where the single-use certificate will point for its status (AIA OCSP, CRL DP): B-LT collects there. */
+  revocation: { ocsp: string[]; crl: string[] };
 }
 
 /** Slack for DER-encoded ECDSA signatures (r and s each vary by up to 1 byte) and length headers. */
@@ -125,6 +129,8 @@ export async function signingInfo(
     level,
     key_algorithm: alg,
     cms_max_bytes: base + MARGIN + tst,
+    ...(level === 'B-T' && tsaBound !== undefined ? { tst_max_bytes: tsaBound } : {}),
     chain: deps.ca.chain.map((c) => Buffer.from(c).toString('base64')),
+    revocation: { ocsp: [deps.ca.urls.ocsp], crl: [deps.ca.urls.issuingCrl] },
   };
 }
