@@ -8,6 +8,7 @@ import { publicRoutes } from './public-routes.js';
 import { raoRoutes } from './rao-routes.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { userRoutes } from './user-routes.js';
+import { videoidRoutes } from './videoid-routes.js';
 
 export type { TscHttpContext, TscFastify } from './context.js';
 
@@ -21,6 +22,7 @@ export function registerTscHttp(app: TscFastify, ctx: TscHttpContext): void {
     client.addHook('onRequest', bearerGuard(ctx.clientApiKey, 'client'));
     raoRoutes(client, ctx);
     userRoutes(client, ctx);
+    videoidRoutes(client, ctx);
   });
   adminRoutes(app, ctx);
 }
