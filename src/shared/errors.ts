@@ -103,6 +103,8 @@ export const ERROR_CODES = {
   TSA_ERR_UNAVAILABLE: 503,
   TSA_ERR_BAD_RESPONSE: 502,
   TSA_ERR_BAD_REQUEST: 400,
+  /** B-LT/B-LTA validation data (OCSP, CRL, issuer certificates) could not be fetched or checked. */
+  LTV_ERR_UNAVAILABLE: 503,
   CA_ERR_NOT_READY: 503,
   CERT_ERR_NOT_FOUND: 404,
   CERT_ERR_ALREADY_REVOKED: 409,
