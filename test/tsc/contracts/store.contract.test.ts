@@ -154,9 +154,43 @@ for (const [name, make] of TEST_DBS) {
       assert.equal(await s.ca.get('issuing'), null);
     });
 
-    test('nonces: a nonce is accepted once, also under concurrency', async () => {
+    test('nonces: a nonce is accepted once, also under concurrency; release (for its own request only) makes it usable again', async () => {
       const res = await Promise.all(Array.from({ length: 6 }, () => s.nonces.claim('nonce-0123456789abcdef', 1, 9_999_999)));
       assert.equal(res.filter(Boolean).length, 1);
+      await s.nonces.release('nonce-0123456789abcdef', 2); // another request: nothing happens
+      assert.equal(await s.nonces.claim('nonce-0123456789abcdef', 1, 9_999_999), false);
+      await s.nonces.release('nonce-0123456789abcdef', 1);
+      assert.equal(await s.nonces.claim('nonce-0123456789abcdef', 1, 9_999_999), true);
+    });
+
+    test('OTP restore undoes exactly one consume (same code, same used_at), then the code is single-use again', async () => {
+      const r = await s.requests.insert(newRequest(14));
+      const t0 = 7_000_000;
+      const hmac = 'd'.repeat(64);
+      await s.otps.replace({ requestPk: r.pk, codeHmac: hmac, channel: 'sms', createdAt: t0, expiresAt: t0 + 300_000, attempts: 0, usedAt: null }, t0 - 60_000);
+      assert.equal(await s.otps.consume(r.pk, hmac, t0 + 1000, 5), true);
+      assert.equal(await s.otps.restore(r.pk, hmac, t0 + 999), false, 'another consume time');
+      assert.equal(await s.otps.restore(r.pk, 'e'.repeat(64), t0 + 1000), false, 'another code');
+      assert.equal(await s.otps.restore(r.pk, hmac, t0 + 1000), true);
+      assert.equal(await s.otps.restore(r.pk, hmac, t0 + 1000), false, 'already restored');
+      const wins = await Promise.all(Array.from({ length: 6 }, () => s.otps.consume(r.pk, hmac, t0 + 2000, 5)));
+      assert.equal(wins.filter(Boolean).length, 1);
+    });
+
+    test('service certificates: insert, latest per purpose (by notAfter), by serial (any case), list', async () => {
+      const rec = (serial: string, purpose: 'tsa' | 'ocsp', notAfter: number) => ({
+        purpose, serial, certDer: new Uint8Array([0x30, 0x00]), keyLabel: `k-${serial}`, notBefore: new Date(0), notAfter: new Date(notAfter), createdAt: new Date(0),
+      });
+      assert.equal(await s.serviceCerts.latest('tsa'), null);
+      await s.serviceCerts.insert(rec('0a01', 'tsa', 5_000));
+      await s.serviceCerts.insert(rec('0a02', 'tsa', 9_000));
+      await s.serviceCerts.insert(rec('0b01', 'ocsp', 7_000));
+      assert.equal((await s.serviceCerts.latest('tsa'))?.serial, '0a02');
+      assert.equal((await s.serviceCerts.latest('ocsp'))?.keyLabel, 'k-0b01');
+      assert.equal((await s.serviceCerts.getBySerial('0A01'))?.purpose, 'tsa');
+      assert.equal(await s.serviceCerts.getBySerial('ffff'), null);
+      assert.deepEqual((await s.serviceCerts.list('tsa')).map((x) => x.serial), ['0a01', '0a02']);
+      await assert.rejects(s.serviceCerts.insert(rec('0a01', 'ocsp', 1)));
     });
 
     test('audit: concurrent appends form one verifying chain; rollback leaves no entry', async () => {
