@@ -24,6 +24,11 @@ import {
 import { loadMasterKey } from './adapters/master-key.js';
 import { InProcessJobQueue, InProcessLock, MemoryCache } from './adapters/memory-ops.js';
 import { PadesPdfEngine } from './adapters/pades-pdf-engine.js';
+import { PadesLongTermPdf } from './adapters/pades-long-term.js';
+import { HttpValidationFetcher } from './adapters/http-validation-fetcher.js';
+import { HttpDocTimestamper } from './adapters/http-doc-timestamper.js';
+import { FetchTsaTransport } from '../infra/http-tsa-transport.js';
+import type { LongTermServices } from './domain/long-term-ports.js';
 import { OPT_MIGRATION_TABLE, optimizerMigrations, type OptimizerDb } from './adapters/sql-schema.js';
 import { buildHttp } from './http/router.js';
 
@@ -35,6 +40,8 @@ export interface OptimizerDeps {
   cache?: Cache;
   jobs?: JobQueue;
   pdf?: PdfEngine;
+  /** B-LT/B-LTA services (issue 5); default: files + HTTP (validation data, document-timestamp TSA). */
+  longTerm?: LongTermServices;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -63,6 +70,9 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
   }
   const blobs = new FsBlobStore(join(config.optimizerDir, 'blobs'));
   const jobs = deps.jobs ?? new InProcessJobQueue();
+  const cache = deps.cache ?? new MemoryCache();
+  const clock = deps.clock ?? systemClock;
+  const ltvTimeoutMs = Math.min(config.tscTimeoutMs, 10_000);
   const ctx: OptimizerContext = {
     tokens: new KyselyTokenStore(db.kysely),
     requests: new KyselyRequestStore(db.kysely),
@@ -75,10 +85,16 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     }),
     tsc: deps.tsc ?? new HttpTscClient({ baseUrl: config.tscUrl, apiKey: config.tscClientApiKey, timeoutMs: config.tscTimeoutMs }),
     pdf: deps.pdf ?? new PadesPdfEngine(blobs),
+    longTerm: deps.longTerm ?? {
+      pdf: new PadesLongTermPdf(blobs),
+      fetcher: new HttpValidationFetcher(cache, { timeoutMs: ltvTimeoutMs, clock }),
+      // Document timestamps: the configured TSAs, else the TSC's public RFC 3161 endpoint.
+      timestamper: new HttpDocTimestamper(new FetchTsaTransport(), { defaultUrl: `${config.tscUrl}/tsa`, timeoutMs: ltvTimeoutMs }),
+    },
     secrets: new SecretBox(loadMasterKey(config.masterKey, join(config.optimizerDir, 'master.key'))),
-    clock: deps.clock ?? systemClock,
+    clock,
     lock: deps.lock ?? new InProcessLock(),
-    cache: deps.cache ?? new MemoryCache(),
+    cache,
     jobs,
     limits: {
       maxUploadBytes: config.maxUploadBytes,

@@ -96,10 +96,15 @@ export class HttpTscClient implements TscClient {
     return this.call('GET', `/tsc/v1/requests/${pk}/contract`, { binary: true });
   }
 
-  async signingInfo(profile: string, level: string): Promise<TscSigningInfo> {
-    const q = new URLSearchParams({ profile, level });
+  async signingInfo(profile: string, level: string, opts: { externalTsa?: boolean } = {}): Promise<TscSigningInfo> {
+    const q = new URLSearchParams({ profile, level, ...(opts.externalTsa ? { external_tsa: 'true' } : {}) });
     const r = (await this.call('GET', `/tsc/v1/signing-info?${q}`)) as Json;
-    return { keyAlgorithm: String(r.key_algorithm), cmsMaxBytes: Number(r.cms_max_bytes), chain: (r.chain as string[]) ?? [] };
+    const rev = r.revocation as { ocsp?: string[]; crl?: string[] } | undefined;
+    return {
+      keyAlgorithm: String(r.key_algorithm), cmsMaxBytes: Number(r.cms_max_bytes), chain: (r.chain as string[]) ?? [],
+      ...(typeof r.tst_max_bytes === 'number' ? { tstMaxBytes: r.tst_max_bytes } : {}),
+      ...(rev ? { revocation: { ocsp: rev.ocsp ?? [], crl: rev.crl ?? [] } } : {}),
+    };
   }
 
   async sign(pk: number, body: TscSignRequest): Promise<TscSignResult> {
@@ -108,6 +113,8 @@ export class HttpTscClient implements TscClient {
       certificate: String(r.certificate), chain: (r.chain as string[]) ?? [],
       signatures: (r.signatures as { id: string; cms: string }[]) ?? [], serialNumber: String(r.serial_number ?? ''),
       level: String(r.level ?? body.level),
+      degraded: r.degraded === true,
+      ...(typeof r.degradation_reason === 'string' ? { degradationReason: r.degradation_reason } : {}),
     };
   }
 }

@@ -4,6 +4,7 @@ import type {
   BlobStore, Cache, DocumentStore, ImageStore, JobQueue, Lock, MetadataStore, RequestStore, SettingsStore,
   TokenStore, TscClient,
 } from './ports.js';
+import type { LongTermServices } from './long-term-ports.js';
 import type { PdfEngine } from './pdf-engine.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -23,6 +24,8 @@ export interface OptimizerContext {
   settings: SettingsStore;
   tsc: TscClient;
   pdf: PdfEngine;
+  /** B-LT/B-LTA: DSS and document-timestamp increments, validation data, the document-timestamp TSA (issue 5). */
+  longTerm: LongTermServices;
   secrets: SecretBox;
   clock: Clock;
   lock: Lock;

@@ -194,7 +194,8 @@ export interface BlobStore {
 // ---------------------------------------------------------------- settings
 
 export interface Settings {
-  tsa: { tsa_url: string; tsa_failover_urls: string[] };
+  /** tsa_url + tsa_failover_urls: external RFC 3161 TSAs in failover order (empty: the TSC's own); per-URL imprint hash (issue 5). */
+  tsa: { tsa_url: string; tsa_failover_urls: string[]; tsa_hash_algorithms?: Record<string, string> };
   request: { default_profile: string; default_ra: string };
   billing: { billing_username: string; billing_password: string };
   proxy: {
@@ -207,8 +208,8 @@ export interface Settings {
     useproxycredentials: string;
   };
   general: { environment: Environment; rootstore: string; configuration: string; usepdfclean: boolean };
-  /** Our own: PAdES level (B-B or B-T in this build) and the async webhook target. */
-  signature: { level: string };
+  /** Our own: PAdES level (B-B, B-T, B-LT, B-LTA; docs/levels.md) and what a TSA/validation-data failure does; the async webhook target. */
+  signature: { level: string; failure_policy?: string };
   webhook: { url: string };
   [section: string]: unknown;
 }
@@ -241,6 +242,10 @@ export interface TscSigningInfo {
   keyAlgorithm: string;
   cmsMaxBytes: number;
   chain: string[];
+  /** B-T: bound of one timestamp token (also sizes document timestamps). */
+  tstMaxBytes?: number;
+  /** AIA OCSP and CRL DP URLs the single-use certificate will carry (B-LT preflight). */
+  revocation?: { ocsp: string[]; crl: string[] };
 }
 
 export interface TscDigest {
@@ -257,6 +262,8 @@ export interface TscSignRequest {
   ext_unlock_type?: string;
   ext_unlock_value?: string;
   level: string;
+  /** Issue 5: external TSAs (failover order, per-TSA hash) and the failure policy; absent = the TSC's defaults. */
+  tsa?: { servers?: { url: string; hash_algorithm: string }[]; failure_policy?: string };
   digests: TscDigest[];
 }
 
@@ -266,6 +273,9 @@ export interface TscSignResult {
   signatures: { id: string; cms: string }[];
   serialNumber: string;
   level: string;
+  /** True when the TSC signed at B-B because the TSA failed under policy degrade. */
+  degraded?: boolean;
+  degradationReason?: string;
 }
 
 export interface TscClient {
@@ -276,7 +286,7 @@ export interface TscClient {
   cancelRequest(creds: RaoCredentials, pk: number, reason?: string): Promise<TscRequestObject>;
   sendOtp(pk: number, deliveryMethod?: string): Promise<void>;
   getContract(pk: number): Promise<Uint8Array>;
-  signingInfo(profile: string, level: string): Promise<TscSigningInfo>;
+  signingInfo(profile: string, level: string, opts?: { externalTsa?: boolean }): Promise<TscSigningInfo>;
   sign(pk: number, body: TscSignRequest): Promise<TscSignResult>;
 }
 
