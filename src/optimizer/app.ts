@@ -7,13 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { migrate, openDatabase, type Db } from '../infra/db.js';
+import { connectRedis, type RedisHandle } from '../infra/redis.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { OptimizerConfig } from './config.js';
 import type { OptimizerContext } from './domain/context.js';
 import type { PdfEngine } from './domain/pdf-engine.js';
 import type { Cache, JobQueue, Lock, TscClient } from './domain/ports.js';
 import { SecretBox } from './domain/secret-box.js';
-import { runQueuedSign } from './domain/sign.js';
+import type { Logger } from './domain/async-ports.js';
+import { recoverSignJobs, runSignJob } from './domain/async-sign.js';
+import { deliverWebhooks, recoverWebhooks } from './domain/webhooks.js';
 import { ensureSandboxToken } from './domain/tokens.js';
 import { FileSettingsStore } from './adapters/file-settings-store.js';
 import { FsBlobStore } from './adapters/fs-blob-store.js';
@@ -22,8 +25,16 @@ import {
   KyselyDocumentStore, KyselyImageStore, KyselyMetadataStore, KyselyRequestStore, KyselyTokenStore,
 } from './adapters/kysely-stores.js';
 import { loadMasterKey } from './adapters/master-key.js';
-import { InProcessJobQueue, InProcessLock, MemoryCache } from './adapters/memory-ops.js';
+import { InProcessLock, MemoryCache } from './adapters/memory-ops.js';
 import { PadesPdfEngine } from './adapters/pades-pdf-engine.js';
+import { BullMqJobQueue } from './adapters/bullmq-job-queue.js';
+import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
+import { KyselySignJobStore, KyselyWebhookOutbox } from './adapters/kysely-async-stores.js';
+import { KyselyJobQueue } from './adapters/kysely-job-queue.js';
+import { KyselyLock } from './adapters/kysely-lock.js';
+import { RedisCache } from './adapters/redis-cache.js';
+import { RedisLock } from './adapters/redis-lock.js';
+import { loadWebhookSecret } from './adapters/webhook-secret.js';
 import { PadesLongTermPdf } from './adapters/pades-long-term.js';
 import { HttpValidationFetcher } from './adapters/http-validation-fetcher.js';
 import { HttpDocTimestamper } from './adapters/http-doc-timestamper.js';
@@ -49,6 +60,8 @@ export interface OptimizerApp {
   app: FastifyInstance;
   ctx: OptimizerContext;
   db: Db<OptimizerDb>;
+  /** The Redis connection when REDIS_URL is set. */
+  redis: RedisHandle | null;
   close(): Promise<void>;
 }
 
@@ -69,8 +82,31 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     throw e;
   }
   const blobs = new FsBlobStore(join(config.optimizerDir, 'blobs'));
-  const jobs = deps.jobs ?? new InProcessJobQueue();
-  const cache = deps.cache ?? new MemoryCache();
+  // Async mode, Redis and durable jobs (issue 6; docs/deployment.md). Logs go to the HTTP app's
+  // logger once it exists.
+  const ac = config.async;
+  let logTarget: Logger | null = null;
+  const log: Logger = {
+    info: (o, m) => logTarget?.info(o, m),
+    warn: (o, m) => logTarget?.warn(o, m),
+    error: (o, m) => logTarget?.error(o, m),
+  };
+  const redis = ac.redisUrl
+    ? connectRedis(ac.redisUrl, { onStateChange: (state, detail) => log[state === 'up' ? 'info' : 'warn']({ redis: state, detail }, `Redis ${state}`) })
+    : null;
+  // Without Redis: one process on SQLite locks in memory; processes sharing PostgreSQL lock there.
+  const localLock = db.kind === 'postgres' ? new KyselyLock(db.kysely, ac.leaseMs) : new InProcessLock();
+  const sqlJobs = new KyselyJobQueue(db.kysely, {
+    leaseMs: ac.leaseMs, pollMs: ac.jobPollMs, concurrency: ac.jobConcurrency,
+    onError: (name, e) => log.error({ job: name, err: (e as Error)?.message }, 'job failed'),
+  });
+  const jobs: JobQueue = deps.jobs ?? (redis
+    ? new BullMqJobQueue(redis, sqlJobs, {
+        leaseMs: ac.leaseMs, concurrency: ac.jobConcurrency,
+        onError: (where, e) => log.warn({ bullmq: where, err: (e as Error)?.message }, 'BullMQ error'),
+      })
+    : sqlJobs);
+  const cache = deps.cache ?? (redis ? new RedisCache(redis, new MemoryCache()) : new MemoryCache());
   const clock = deps.clock ?? systemClock;
   const ltvTimeoutMs = Math.min(config.tscTimeoutMs, 10_000);
   const ctx: OptimizerContext = {
@@ -93,9 +129,26 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     },
     secrets: new SecretBox(loadMasterKey(config.masterKey, join(config.optimizerDir, 'master.key'))),
     clock,
-    lock: deps.lock ?? new InProcessLock(),
+    lock: deps.lock ?? (redis ? new RedisLock(redis, localLock, ac.leaseMs) : localLock),
     cache,
     jobs,
+    async: {
+      signJobs: new KyselySignJobStore(db.kysely),
+      outbox: new KyselyWebhookOutbox(db.kysely),
+      sender: new HttpWebhookSender({
+        timeoutMs: ac.webhookTimeoutMs, allowPrivate: ac.webhookAllowPrivate, userAgent: `OneShot-Optimizer/${packageVersion()} (webhooks)`,
+      }),
+      webhook: {
+        secret: loadWebhookSecret(ac.webhookSecret, join(config.optimizerDir, 'webhook-secret')),
+        allowPrivate: ac.webhookAllowPrivate,
+        maxAttempts: ac.webhookMaxAttempts,
+        backoffMs: ac.webhookBackoffMs,
+        maxBackoffMs: ac.webhookMaxBackoffMs,
+      },
+      log,
+      staleMs: 2 * ac.leaseMs,
+      signAttempts: ac.signAttempts,
+    },
     limits: {
       maxUploadBytes: config.maxUploadBytes,
       maxFilesPerCall: config.maxFilesPerCall,
@@ -103,21 +156,39 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     },
     version: packageVersion(),
   };
-  jobs.register('sign', (payload) => runQueuedSign(ctx, payload));
+  jobs.register('sign', (payload) => runSignJob(ctx, payload));
+  jobs.register('webhook', (payload) => deliverWebhooks(ctx, payload));
   let app: FastifyInstance;
   try {
     app = await buildHttp(ctx, { apiKey: config.apiKey, logger: deps.logger ?? false });
   } catch (e) {
+    await redis?.close();
     await db.close();
     throw e;
   }
+  logTarget = app.log;
+  (jobs as { start?: () => void }).start?.();
+  // Recovery: jobs whose process died or whose queue entry was lost (Redis without persistence).
+  const recovery = ac.recoveryIntervalMs > 0
+    ? setInterval(() => {
+        void Promise.all([recoverSignJobs(ctx), recoverWebhooks(ctx, ac.leaseMs)])
+          .catch((e) => log.warn({ err: (e as Error)?.message }, 'recovery sweep failed'));
+      }, ac.recoveryIntervalMs)
+    : null;
+  recovery?.unref();
   return {
     app,
     ctx,
     db,
+    redis,
     async close() {
+      if (recovery) clearInterval(recovery);
       await app.close();
-      await jobs.drain();
+      // Durable queues stop after their running jobs (the rest stays queued); the in-process one drains.
+      const closable = jobs as { close?: () => Promise<void> };
+      if (closable.close) await closable.close();
+      else await jobs.drain();
+      await redis?.close();
       await db.close();
     },
   };

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadAsyncConfig, type AsyncConfig } from './async-config.js';
 
 export interface SandboxTokenConfig {
   /** Token uid to use (32 hex); generated when absent. */
@@ -41,6 +42,8 @@ export interface OptimizerConfig {
   /** Demo token seeded at start (sandbox only); see docs/optimizer.md. */
   sandboxToken: SandboxTokenConfig | null;
   logLevel: string;
+  /** Async mode, webhooks, Redis and jobs (async-config.ts). */
+  async: AsyncConfig;
 }
 
 export interface SettingsOverrides {
@@ -112,5 +115,6 @@ export function loadOptimizerConfig(env: NodeJS.ProcessEnv = process.env): Optim
         }
       : null,
     logLevel: env.OPTIMIZER_LOG_LEVEL || 'info',
+    async: loadAsyncConfig(env),
   };
 }

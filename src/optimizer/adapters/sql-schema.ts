@@ -4,6 +4,10 @@
  * booleans are 0/1 integers.
  */
 import type { Kysely, Migration } from 'kysely';
+import {
+  asyncMigrations, type OptJobsTable, type OptLocksTable, type OptSignJobsTable, type OptWebhookDeliveriesTable,
+  type OptWebhookStreamsTable,
+} from './sql-schema-async.js';
 
 export interface OptTokensTable {
   uid: string;
@@ -72,6 +76,11 @@ export interface OptimizerDb {
   opt_documents: OptDocumentsTable;
   opt_images: OptImagesTable;
   opt_metadata: OptMetadataTable;
+  opt_jobs: OptJobsTable;
+  opt_locks: OptLocksTable;
+  opt_sign_jobs: OptSignJobsTable;
+  opt_webhook_streams: OptWebhookStreamsTable;
+  opt_webhook_deliveries: OptWebhookDeliveriesTable;
 }
 
 export const OPT_MIGRATION_TABLE = 'opt_migrations';
@@ -148,4 +157,5 @@ export const optimizerMigrations: Record<string, Migration> = {
       }
     },
   },
+  ...asyncMigrations,
 };

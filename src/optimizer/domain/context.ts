@@ -1,5 +1,6 @@
 /** Everything a use case may touch, wired by app.ts (DESIGN.md §2 rule 3: http → domain → ports). */
 import type { Clock } from '../../shared/clock.js';
+import type { AsyncDeps } from './async-ports.js';
 import type {
   BlobStore, Cache, DocumentStore, ImageStore, JobQueue, Lock, MetadataStore, RequestStore, SettingsStore,
   TokenStore, TscClient,
@@ -31,6 +32,8 @@ export interface OptimizerContext {
   lock: Lock;
   cache: Cache;
   jobs: JobQueue;
+  /** Async mode and webhooks (issue 6): sign-job records, webhook outbox, sender, policy. */
+  async: AsyncDeps;
   limits: Limits;
   /** Environment the Optimizer serves when settings do not say (ONESHOT_ENV). */
   version: string;

@@ -304,9 +304,20 @@ export interface Cache {
   set<T>(key: string, value: T, ttlMs: number): Promise<void>;
 }
 
+export interface EnqueueOptions {
+  /** Run no earlier than this many ms from now (retry backoff). */
+  delayMs?: number;
+  /** De-duplication key: a job with the same id still waiting or running is not added twice. */
+  jobId?: string;
+}
+
+/**
+ * Jobs run at least once: a durable queue (SQL table, BullMQ) re-runs a job whose process died,
+ * so handlers must be idempotent. A handler that throws is retried a few times with backoff.
+ */
 export interface JobQueue {
   register(name: string, handler: (payload: unknown) => Promise<void>): void;
-  enqueue(name: string, payload: unknown): Promise<void>;
-  /** Waits for running jobs (tests, shutdown). */
+  enqueue(name: string, payload: unknown, opts?: EnqueueOptions): Promise<void>;
+  /** Waits until no job is running or due (tests, shutdown). */
   drain(): Promise<void>;
 }

@@ -6,8 +6,9 @@
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { echo, parsePk } from './ids.js';
-import type { RaoCredentials, RequestRecord, RequestStatus, TscRequestObject } from './ports.js';
+import type { ApiGen, RaoCredentials, RequestRecord, RequestStatus, TscRequestObject } from './ports.js';
 import { resolveCredentials, resolveEnvironment } from './tokens.js';
+import { emitStatusChange } from './webhooks.js';
 
 export type Fields = Record<string, unknown>;
 
@@ -60,7 +61,8 @@ export function signerOf(ctx: OptimizerContext, r: RequestRecord): SignerIdentit
   return JSON.parse(ctx.secrets.open(r.signerSealed, `request:${r.pk}:signer`)) as SignerIdentity;
 }
 
-export async function createRequest(ctx: OptimizerContext, input: Fields): Promise<{ pk: number; asyncmode: boolean }> {
+/** `gen`: the API generation of the route, which also picks the callback's webhook payload shape. */
+export async function createRequest(ctx: OptimizerContext, input: Fields, gen: ApiGen = 'C'): Promise<{ pk: number; asyncmode: boolean }> {
   const { creds, token } = await resolveCredentials(ctx, input);
   const env = await resolveEnvironment(ctx, input.env ?? token?.env);
   const settings = await ctx.settings.read();
@@ -125,6 +127,14 @@ export async function createRequest(ctx: OptimizerContext, input: Fields): Promi
     updatedAt: now,
     signedAt: null,
   });
+  // Webhooks (docs/async.md): the TSC created the request and, in the classic flow, approved it.
+  const init = { callbackFormat: gen, scratchcard: typeof created.scratchcard === 'string' ? created.scratchcard : null };
+  if (created.status === 'ENROLLREADY') {
+    await emitStatusChange(ctx, created.pk, 'CREATED', { init });
+    await emitStatusChange(ctx, created.pk, 'ENROLLREADY');
+  } else {
+    await emitStatusChange(ctx, created.pk, created.status, { init });
+  }
   return { pk: created.pk, asyncmode: useAsync };
 }
 
@@ -142,6 +152,7 @@ async function mirror(ctx: OptimizerContext, r: RequestRecord, o: TscRequestObje
     await ctx.requests.update(r.pk, {
       status: o.status, updatedAt: ctx.clock.now(), ...(r.useAsync ? { asyncStatus: asyncStatusOf(o.status) } : {}),
     });
+    await emitStatusChange(ctx, r.pk, o.status);
   }
 }
 
@@ -179,6 +190,7 @@ export async function updateRequest(ctx: OptimizerContext, rawPk: string, input:
     signerSealed: ctx.secrets.seal(JSON.stringify(signer), `request:${r.pk}:signer`),
     ...(typeof patch.profile === 'string' ? { profile: patch.profile } : {}),
   });
+  if (o.status !== r.status) await emitStatusChange(ctx, r.pk, o.status);
 }
 
 /**
@@ -194,6 +206,8 @@ export async function cancelRequest(ctx: OptimizerContext, rawPk: string): Promi
     if (r.status !== 'ISSUED' && r.status !== 'CANCELLED') {
       try {
         await ctx.tsc.cancelRequest(raoOf(ctx, r), r.pk, 'Cancelled through the Optimizer API');
+        // Before the record goes: the outbox keeps the event after the request is removed.
+        await emitStatusChange(ctx, r.pk, 'CANCELLED');
       } catch (e) {
         // Already final at the TSC (e.g. issued by another Optimizer): removing locally is still right.
         if (!(isAppError(e) && (e.code === 'REQ_ERR_ALREADY_ISSUED' || e.code === 'REQ_ERR_ILLEGAL_TRANSITION'))) throw e;

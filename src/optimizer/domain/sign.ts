@@ -7,16 +7,18 @@
  * Failure before the TSC answers (wrong OTP, TSC error, bad options) leaves everything as it was:
  * prepared files are removed, the request keeps its status and the call can be retried.
  */
-import { AppError, isAppError } from '../../shared/errors.js';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { CONTRACT_ORIGINAL, CONTRACT_SIGNED, ensureContract, originalKey, signedKey } from './documents.js';
 import { derOctetString } from './hashfile.js';
 import { parseUid } from './ids.js';
 import { imageBytes } from './images.js';
 import type { AppearanceRequest } from './pdf-engine.js';
-import type { ApiGen, DocumentRecord, RequestRecord, TscDigest, TscSigningInfo } from './ports.js';
+import type { ApiGen, DocumentRecord, RequestRecord, TscDigest, TscSignRequest, TscSignResult, TscSigningInfo } from './ports.js';
 import { requireRequest, signerOf, type SignerIdentity } from './requests.js';
 import { LEVELS } from './settings.js';
+import { emitStatusChange, issuedCertificate, type IssuedCertificate } from './webhooks.js';
 
 type Obj = Record<string, unknown>;
 
@@ -25,7 +27,7 @@ export interface SignOutcome {
   queued: boolean;
 }
 
-interface Appearance {
+export interface Appearance {
   page: number;
   rect: [number, number, number, number];
   imageUid: string | null;
@@ -34,7 +36,7 @@ interface Appearance {
   qrcode: string | null;
 }
 
-interface SignPlan {
+export interface SignPlan {
   secret: string;
   extUnlockType?: string;
   extUnlockValue?: string;
@@ -181,7 +183,7 @@ export function commonName(s: SignerIdentity): string {
 }
 
 /** The TSC signs B-B or B-T; LT/LTA material is added by the Optimizer (docs/tsc-api.md). */
-const tscLevel = (level: string) => (level === 'B-B' ? 'B-B' : 'B-T');
+export const tscLevel = (level: string) => (level === 'B-B' ? 'B-B' : 'B-T');
 
 async function signingInfo(ctx: OptimizerContext, profile: string, level: string): Promise<TscSigningInfo> {
   const key = `signing-info:${profile}:${level}`;
@@ -205,10 +207,7 @@ export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: str
   if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${r.pk}`);
   if (r.useAsync) {
     try {
-      await ctx.requests.update(r.pk, { asyncStatus: 'signing', updatedAt: ctx.clock.now() });
-      // The plan carries the OTP: the in-process queue keeps it in memory only. A durable queue
-      // (Redis/BullMQ, later issue) must not persist it (DESIGN.md §4: no OTPs in Redis).
-      await ctx.jobs.enqueue('sign', { pk: r.pk, plan: { ...p, appearances: [...p.appearances] } });
+      await queueSign(ctx, r, p);
     } finally {
       await release();
     }
@@ -222,32 +221,59 @@ export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: str
   return { queued: false };
 }
 
-/** Job handler of async mode: same work, outcome recorded in asyncStatus. */
-export async function runQueuedSign(ctx: OptimizerContext, payload: unknown): Promise<void> {
-  const { pk, plan: raw } = payload as { pk: number; plan: Omit<SignPlan, 'appearances'> & { appearances: [string, Appearance][] } };
-  const r = await ctx.requests.get(pk);
-  if (!r) return;
-  const release = await ctx.lock.tryAcquire(`request:${pk}`, 10 * 60_000);
-  if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
-  try {
-    await runSign(ctx, r, await ctx.documents.list(pk), { ...raw, appearances: new Map(raw.appearances) });
-  } catch (e) {
-    await ctx.requests.update(pk, { asyncStatus: isAppError(e) && e.httpStatus < 500 ? `error: ${e.message}` : 'error', updatedAt: ctx.clock.now() });
-  } finally {
-    await release();
-  }
+/** The plan as JSON (async jobs keep it sealed in the relational database). */
+export type SignPlanJson = Omit<SignPlan, 'appearances'> & { appearances: [string, Appearance][] };
+export const planToJson = (p: SignPlan): SignPlanJson => ({ ...p, appearances: [...p.appearances] });
+export const planFromJson = (j: SignPlanJson): SignPlan => ({ ...j, appearances: new Map(j.appearances) });
+/** AAD of a sealed plan: a sealed plan only opens for its own request. */
+export const signPlanAad = (pk: number) => `sign-job:${pk}:plan`;
+
+/**
+ * Async mode (docs/async.md): the plan — it holds the OTP — is sealed (AES-256-GCM, master key)
+ * into the relational database only, never Redis nor logs; the queue job carries just the pk.
+ * domain/async-sign.ts runs it.
+ */
+async function queueSign(ctx: OptimizerContext, r: RequestRecord, p: SignPlan): Promise<void> {
+  const now = ctx.clock.now();
+  const tag = randomBytes(6).toString('hex');
+  const started = await ctx.async.signJobs.start({
+    pk: r.pk, state: 'queued', planSealed: ctx.secrets.seal(JSON.stringify(planToJson(p)), signPlanAad(r.pk)),
+    attemptTag: tag, prepared: null, resultSealed: null, submissions: 0, runs: 0, error: null, createdAt: now, updatedAt: now,
+  });
+  if (!started) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${r.pk}`);
+  await ctx.requests.update(r.pk, { asyncStatus: 'signing', updatedAt: now });
+  // If this enqueue is lost (crash, Redis gone), recovery finds the stale 'queued' job (async-sign.ts).
+  await ctx.jobs.enqueue('sign', { pk: r.pk }, { jobId: `sign-${r.pk}-${tag}` });
 }
 
-interface Prepared {
+/** One file being signed: its input, its work file (placeholder filled later) and its final key. */
+export interface PreparedTarget {
   id: string;
   inputKey: string;
   workKey: string;
   finalKey: string;
+  /** Engine state finish() needs (offsets, not bytes). */
   state: string;
-  digest: Uint8Array;
+  /** SHA-256 of the ByteRange, base64. */
+  digest: string;
 }
 
-async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan): Promise<void> {
+/** Removes work files (a failed or abandoned attempt). */
+export async function discardPrepared(ctx: OptimizerContext, prepared: PreparedTarget[]): Promise<void> {
+  await Promise.all(prepared.map((x) => ctx.blobs.delete(x.workKey).catch(() => {})));
+}
+
+/** Work file of a target in one attempt. */
+export const workKeyOf = (pk: number, id: string, tag: string) => `${pk}/${id}.signing-${tag}`;
+
+/**
+ * Step 1: prepares every PDF and the contract into work files named by `tag` (signature field,
+ * appearance, /Contents placeholder) and returns them with every digest for the TSC — PAdES
+ * ByteRange digests and hash-flow CAdES digests. On failure the work files are removed.
+ */
+export async function prepareSignTargets(
+  ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan, tag: string,
+): Promise<{ prepared: PreparedTarget[]; digests: TscDigest[] }> {
   const info = await signingInfo(ctx, r.profile, tscLevel(p.level));
   // /Contents holds the DER CMS as hex (ISO 32000-1 §12.8.1); the TSC's bound plus a margin.
   const contentsBytes = Math.ceil((info.cmsMaxBytes + 1024) / 256) * 256;
@@ -261,12 +287,7 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
     date: now,
   };
   await ensureContract(ctx, r);
-  const prepared: Prepared[] = [];
-  const attempt = `${now.getTime().toString(36)}`;
-  const cleanup = async () => {
-    await Promise.all(prepared.map((x) => ctx.blobs.delete(x.workKey).catch(() => {})));
-  };
-  let result;
+  const prepared: PreparedTarget[] = [];
   try {
     const targets = [
       ...docs.filter((d) => d.kind === 'pdf').map((d) => ({ id: d.uid, inputKey: originalKey(r.pk, d.uid), finalKey: signedKey(r.pk, d.uid) })),
@@ -282,11 +303,11 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
           horizontal: a.horizontal, qrcode: a.qrcode, values,
         };
       }
-      const workKey = `${r.pk}/${t.id}.signing-${attempt}`;
+      const workKey = workKeyOf(r.pk, t.id, tag);
       const prep = await ctx.pdf.prepare({
         inputKey: t.inputKey, outputKey: workKey, contentsBytes, appearance, signerName: values.CN, signingTime: now,
       });
-      prepared.push({ ...t, workKey, state: prep.state, digest: prep.digest });
+      prepared.push({ ...t, workKey, state: prep.state, digest: Buffer.from(prep.digest).toString('base64') });
     }
     const metadata = p.metadataUid ? await ctx.metadata.get(p.metadataUid) : null;
     const extra = metadata
@@ -294,9 +315,7 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
       : [];
     // Extra signed attributes go into the CAdES (hash-flow) signatures only: the TSC keeps PAdES
     // signatures to the baseline attribute set (ETSI EN 319 142-1 §5.2).
-    const digests: TscDigest[] = prepared.map((x) => ({
-      id: x.id, digest_algorithm: 'sha256', digest: Buffer.from(x.digest).toString('base64'), format: 'pades',
-    }));
+    const digests: TscDigest[] = prepared.map((x) => ({ id: x.id, digest_algorithm: 'sha256', digest: x.digest, format: 'pades' }));
     for (const d of docs) {
       if (d.kind !== 'hash' || !d.hash) continue;
       const other = [...d.hash.otherAttributes, ...extra];
@@ -305,26 +324,44 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
         ...(other.length ? { other_attributes: other } : {}),
       });
     }
-    result = await ctx.tsc.sign(r.pk, {
-      secret: p.secret,
-      ...(p.extUnlockType ? { ext_unlock_type: p.extUnlockType } : {}),
-      ...(p.extUnlockValue ? { ext_unlock_value: p.extUnlockValue } : {}),
-      level: tscLevel(p.level),
-      digests,
-    });
+    return { prepared, digests };
   } catch (e) {
-    await cleanup();
+    await discardPrepared(ctx, prepared);
     throw e;
   }
-  // The TSC has issued the certificate and consumed the OTP: from here on the request is ISSUED
-  // whatever happens, so record it first and then store every signature we can.
+}
+
+/** Step 2's body: all digests in one call with the OTP (or external authentication). */
+export function tscSignBody(p: SignPlan, digests: TscDigest[]): TscSignRequest {
+  return {
+    secret: p.secret,
+    ...(p.extUnlockType ? { ext_unlock_type: p.extUnlockType } : {}),
+    ...(p.extUnlockValue ? { ext_unlock_value: p.extUnlockValue } : {}),
+    level: tscLevel(p.level),
+    digests,
+  };
+}
+
+/** Records ISSUED locally: the TSC has issued the certificate and consumed the OTP. */
+export async function markIssued(ctx: OptimizerContext, r: RequestRecord): Promise<void> {
   await ctx.requests.update(r.pk, { status: 'ISSUED', signedAt: ctx.clock.now(), updatedAt: ctx.clock.now(), ...(r.useAsync ? { asyncStatus: 'signed' } : {}) });
+}
+
+/**
+ * Step 3: fills each /Contents with its CMS and moves the work file into place; stores the
+ * .p7m of hash documents. Idempotent (a resumed job may run it twice): a target whose work file
+ * is gone and whose final file exists is done. Returns the ids that could not be completed.
+ */
+export async function storeSignatures(
+  ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], prepared: PreparedTarget[], result: TscSignResult,
+): Promise<string[]> {
   const cmsById = new Map(result.signatures.map((s) => [s.id, Buffer.from(s.cms, 'base64')]));
   const failures: string[] = [];
   for (const x of prepared) {
     const cms = cmsById.get(x.id);
     try {
       if (!cms) throw new AppError('CMS_ERR_MALFORMED', `TSC returned no signature for ${x.id}`);
+      if (!(await ctx.blobs.exists(x.workKey)) && (await ctx.blobs.exists(x.finalKey))) continue;
       await ctx.pdf.finish(x.workKey, x.state, cms);
       await ctx.blobs.move(x.workKey, x.finalKey);
       if (x.id !== 'contract') {
@@ -347,6 +384,34 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
     await ctx.blobs.putBytes(signedKey(r.pk, d.uid), cms);
     await ctx.documents.setSignedSize(r.pk, d.uid, cms.length);
   }
+  return failures;
+}
+
+/** Webhook view of the issued certificate (oneshot-api.md §3.5 REQUEST_ENROLLED). */
+export function issuedCertificates(result: TscSignResult): IssuedCertificate[] {
+  try {
+    return [issuedCertificate(result.certificate)];
+  } catch {
+    // An unreadable certificate must not fail a finished signature: the event still names it.
+    return [{ status: 'VALID', serial_number: result.serialNumber, valid_from: '', valid_to: '' }];
+  }
+}
+
+async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan): Promise<void> {
+  const { prepared, digests } = await prepareSignTargets(ctx, r, docs, p, ctx.clock.now().getTime().toString(36));
+  let result: TscSignResult;
+  try {
+    result = await ctx.tsc.sign(r.pk, tscSignBody(p, digests));
+  } catch (e) {
+    await discardPrepared(ctx, prepared);
+    throw e;
+  }
+  // The TSC has issued the certificate and consumed the OTP: from here on the request is ISSUED
+  // whatever happens, so record it first and then store every signature we can.
+  await markIssued(ctx, r);
+  const failures = await storeSignatures(ctx, r, docs, prepared, result);
+  // After the files are in place, so a receiver of the event can download them at once.
+  await emitStatusChange(ctx, r.pk, 'ISSUED', { certificates: issuedCertificates(result) });
   if (failures.length) {
     throw new AppError('INTERNAL_ERR', `Signatures could not be completed for: ${failures.join(', ')}`);
   }

@@ -93,7 +93,7 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
   });
   const create = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
     const fields = req.isMultipart() ? await multipartFields(req) : ((req.body ?? {}) as Record<string, unknown>);
-    const { pk, asyncmode } = await requests.createRequest(ctx, fields);
+    const { pk, asyncmode } = await requests.createRequest(ctx, fields, gen);
     return gen === 'B' ? ok(reply, gen, pk, 'Request created', 201) : ok(reply, gen, { pk, asyncmode }, `Request created with pk ${pk}`, 201);
   };
   app.post('/request', { schema: createSchema }, create);

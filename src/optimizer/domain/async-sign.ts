@@ -1,0 +1,198 @@
+/**
+ * The durable async signature (issue 6, docs/async.md). `/sign` on a `useasync` request seals
+ * the plan into `opt_sign_jobs` and queues job 'sign' {pk} (sign.ts); this module runs it.
+ *
+ * Each irreversible step is recorded before it is taken, so whichever process picks the job up
+ * after a crash (SIGKILL, power loss, a lost Redis queue) continues from the record:
+ *
+ *  queued/preparing → build the work files (a crash here: the half-built files are removed and
+ *                     they are built again under a new tag);
+ *  submitting       → `submissions` is incremented, then the TSC is called with the stored digests.
+ *                     The answer (CMS, certificate) is stored sealed with state tsc_signed and the
+ *                     OTP is dropped in the same update — before anything else happens;
+ *  tsc_signed       → fill /Contents, store files, mark ISSUED, send REQUEST_ENROLLED: no TSC call.
+ *
+ * The TSC refuses a second signature (412 REQ_ERR_ALREADY_ISSUED), so a request is never signed
+ * twice. The one window that cannot be recovered is a crash after the TSC signed and before its
+ * answer reached us: the retry then finds the request ISSUED with no signatures to store, and the
+ * job ends `error` saying so (the user's documents must be signed in a new request).
+ */
+import { randomBytes } from 'node:crypto';
+import { isAppError } from '../../shared/errors.js';
+import { ACTIVE_SIGN_JOB_STATES, type SignJobRecord } from './async-ports.js';
+import type { OptimizerContext } from './context.js';
+import type { RequestRecord, TscDigest, TscSignResult } from './ports.js';
+import {
+  discardPrepared, issuedCertificates, markIssued, planFromJson, prepareSignTargets, signPlanAad, storeSignatures, tscSignBody,
+  workKeyOf, type PreparedTarget, type SignPlan, type SignPlanJson,
+} from './sign.js';
+import { emitStatusChange } from './webhooks.js';
+
+const resultAad = (pk: number) => `sign-job:${pk}:result`;
+
+interface PreparedRecord {
+  targets: PreparedTarget[];
+  digests: TscDigest[];
+}
+
+/** Retry a transient failure later (TSC unreachable or busy), with backoff; bounded by signAttempts. */
+class Transient extends Error {}
+
+export async function runSignJob(ctx: OptimizerContext, payload: unknown): Promise<void> {
+  const pk = Number((payload as { pk?: unknown })?.pk);
+  if (!Number.isSafeInteger(pk)) return;
+  const first = await ctx.async.signJobs.get(pk);
+  if (!first || !ACTIVE_SIGN_JOB_STATES.includes(first.state)) return;
+  // The request lock keeps one worker per request across processes; a dead holder's lease runs
+  // out on its own (adapters renew leases only while the holder lives).
+  const release = await ctx.lock.tryAcquire(`request:${pk}`, 30 * 60_000);
+  if (!release) return; // someone is on it; recovery re-queues the job if they die
+  try {
+    const job = await ctx.async.signJobs.get(pk);
+    if (!job || !ACTIVE_SIGN_JOB_STATES.includes(job.state)) return;
+    const runs = job.runs + 1;
+    if (!(await ctx.async.signJobs.update(pk, { runs }, job.state))) return;
+    try {
+      await advance(ctx, { ...job, runs });
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      if (runs >= ctx.async.signAttempts) {
+        await fail(ctx, pk, e.message);
+        return;
+      }
+      const delay = Math.min(60_000, 1000 * 2 ** (runs - 1));
+      ctx.async.log.warn({ pk, run: runs, retry_in_ms: delay, reason: e.message }, 'async sign will be retried');
+      await ctx.jobs.enqueue('sign', { pk }, { delayMs: delay, jobId: `sign-${pk}-${job.attemptTag}-retry-${runs}` });
+    }
+  } finally {
+    await release();
+  }
+}
+
+async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void> {
+  const { signJobs } = ctx.async;
+  const pk = job.pk;
+  const r = await ctx.requests.get(pk);
+  if (!r) {
+    await signJobs.update(pk, { state: 'failed', planSealed: null, error: 'request deleted' }, job.state);
+    return;
+  }
+  let state = job.state;
+  let prepared: PreparedRecord | null = job.prepared ? (JSON.parse(job.prepared) as PreparedRecord) : null;
+
+  if (state === 'queued' || state === 'preparing') {
+    const docs = await ctx.documents.list(pk);
+    if (state === 'preparing') {
+      // A previous run died while building work files: remove what it left, build them anew.
+      await Promise.all([...docs.map((d) => d.uid), 'contract'].map((id) => ctx.blobs.delete(workKeyOf(pk, id, job.attemptTag)).catch(() => {})));
+    }
+    const tag = randomBytes(6).toString('hex');
+    if (!(await signJobs.update(pk, { state: 'preparing', attemptTag: tag }, state))) return;
+    state = 'preparing';
+    let out: { prepared: PreparedTarget[]; digests: TscDigest[] };
+    try {
+      out = await prepareSignTargets(ctx, r, docs, plan(ctx, job), tag);
+    } catch (e) {
+      if (isAppError(e) && e.httpStatus < 500) {
+        await fail(ctx, pk, e.message);
+        return;
+      }
+      if (isAppError(e) && e.httpStatus >= 500 && e.code !== 'INTERNAL_ERR') throw new Transient(e.message);
+      throw e;
+    }
+    prepared = { targets: out.prepared, digests: out.digests };
+    if (!(await signJobs.update(pk, { state: 'submitting', prepared: JSON.stringify(prepared) }, 'preparing'))) {
+      await discardPrepared(ctx, out.prepared);
+      return;
+    }
+    state = 'submitting';
+  }
+
+  if (state === 'submitting') {
+    const fresh = await signJobs.get(pk);
+    if (!fresh || fresh.state !== 'submitting' || !prepared) return;
+    const submissions = fresh.submissions + 1;
+    // Recorded BEFORE the call: a retry then knows the TSC may already have signed.
+    if (!(await signJobs.update(pk, { submissions }, 'submitting'))) return;
+    let result: TscSignResult;
+    try {
+      result = await ctx.tsc.sign(pk, tscSignBody(plan(ctx, fresh), prepared.digests));
+    } catch (e) {
+      await onTscError(ctx, r, prepared, submissions, e);
+      return;
+    }
+    const stored = await signJobs.update(pk, {
+      state: 'tsc_signed', planSealed: null, resultSealed: ctx.secrets.seal(JSON.stringify(result), resultAad(pk)),
+    }, 'submitting');
+    if (!stored) throw new Error(`sign job ${pk} changed while the TSC signed`);
+    state = 'tsc_signed';
+  }
+
+  if (state === 'tsc_signed') {
+    const fresh = await signJobs.get(pk);
+    if (!fresh?.resultSealed || !prepared) throw new Error(`sign job ${pk} has no stored result`);
+    const result = JSON.parse(ctx.secrets.open(fresh.resultSealed, resultAad(pk))) as TscSignResult;
+    await markIssued(ctx, r);
+    const failures = await storeSignatures(ctx, r, await ctx.documents.list(pk), prepared.targets, result);
+    if (failures.length) {
+      const text = `Signatures could not be completed for: ${failures.join(', ')}`;
+      await signJobs.update(pk, { state: 'failed', error: text }, 'tsc_signed');
+      await ctx.requests.update(pk, { asyncStatus: `error: ${text}`, updatedAt: ctx.clock.now() });
+    } else {
+      await signJobs.update(pk, { state: 'done', error: null }, 'tsc_signed');
+    }
+    ctx.async.log.info({ pk, run: fresh.runs, failures: failures.length }, 'async sign completed');
+    await emitStatusChange(ctx, pk, 'ISSUED', { certificates: issuedCertificates(result) });
+  }
+}
+
+function plan(ctx: OptimizerContext, job: SignJobRecord): SignPlan {
+  if (!job.planSealed) throw new Error(`sign job ${job.pk} has no plan`);
+  return planFromJson(JSON.parse(ctx.secrets.open(job.planSealed, signPlanAad(job.pk))) as SignPlanJson);
+}
+
+async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: PreparedRecord, submissions: number, e: unknown): Promise<void> {
+  const pk = r.pk;
+  if (isAppError(e) && e.code === 'REQ_ERR_ALREADY_ISSUED') {
+    // Only the lost answer of an earlier submission can have issued it (the request lock and the
+    // job record keep every other signer out): the TSC signed once, the signatures are gone.
+    await discardPrepared(ctx, prepared.targets);
+    await markIssued(ctx, r);
+    const text = submissions > 1
+      ? 'The certificate was issued but the signatures were lost: the Optimizer stopped while the Trusted Service Center answered. Sign the documents in a new request'
+      : e.message;
+    await fail(ctx, pk, text, 'submitting');
+    await emitStatusChange(ctx, pk, 'ISSUED');
+    return;
+  }
+  if (isAppError(e) && (e.httpStatus >= 500 || e.code === 'REQ_ERR_BUSY')) {
+    // Unreachable or busy TSC: the digests and the OTP are kept, the same call is retried.
+    throw new Transient(e.message);
+  }
+  if (!isAppError(e)) throw new Transient('Trusted Service Center call failed');
+  // A definitive refusal (wrong or expired OTP, …): nothing was signed, the request stays
+  // ENROLLREADY and the caller can ask for a new OTP and sign again.
+  await discardPrepared(ctx, prepared.targets);
+  await fail(ctx, pk, e.message, 'submitting');
+}
+
+async function fail(ctx: OptimizerContext, pk: number, text: string, expect?: SignJobRecord['state']): Promise<void> {
+  const job = await ctx.async.signJobs.get(pk);
+  if (!job) return;
+  if (job.prepared && job.state !== 'tsc_signed') await discardPrepared(ctx, (JSON.parse(job.prepared) as PreparedRecord).targets);
+  await ctx.async.signJobs.update(pk, { state: 'failed', planSealed: null, error: text }, expect ?? job.state);
+  await ctx.requests.update(pk, { asyncStatus: `error: ${text}`, updatedAt: ctx.clock.now() });
+  ctx.async.log.warn({ pk, error: text }, 'async sign failed');
+}
+
+/** Recovery: re-queue active jobs without progress for staleMs (their process died or their queue entry was lost). */
+export async function recoverSignJobs(ctx: OptimizerContext): Promise<number> {
+  const stale = await ctx.async.signJobs.listStale(new Date(ctx.clock.now().getTime() - ctx.async.staleMs), 100);
+  for (const pk of stale) {
+    const job = await ctx.async.signJobs.get(pk);
+    if (!job) continue;
+    await ctx.jobs.enqueue('sign', { pk }, { jobId: `sign-${pk}-${job.attemptTag}-recover-${job.updatedAt.getTime()}` });
+  }
+  return stale.length;
+}
+
