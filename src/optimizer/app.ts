@@ -41,6 +41,8 @@ import { HttpDocTimestamper } from './adapters/http-doc-timestamper.js';
 import { FetchTsaTransport } from '../infra/http-tsa-transport.js';
 import type { LongTermServices } from './domain/long-term-ports.js';
 import { OPT_MIGRATION_TABLE, optimizerMigrations, type OptimizerDb } from './adapters/sql-schema.js';
+import { KyselyVideoIdStore } from './adapters/kysely-videoid-store.js';
+import type { TscVideoIdClient } from './domain/videoid-ports.js';
 import { buildHttp } from './http/router.js';
 
 /** Replaceable parts (tests, the scale-out issue). */
@@ -53,6 +55,8 @@ export interface OptimizerDeps {
   pdf?: PdfEngine;
   /** B-LT/B-LTA services (issue 5); default: files + HTTP (validation data, document-timestamp TSA). */
   longTerm?: LongTermServices;
+  /** The TSC's VideoID calls (issue 7); default: HTTP. */
+  videoidTsc?: TscVideoIdClient;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -149,6 +153,16 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
       staleMs: 2 * ac.leaseMs,
       signAttempts: ac.signAttempts,
     },
+    videoid: {
+      store: new KyselyVideoIdStore(db.kysely),
+      tsc: deps.videoidTsc ?? new HttpTscClient({ baseUrl: config.tscUrl, apiKey: config.tscClientApiKey, timeoutMs: config.tscTimeoutMs }),
+      // Until startOptimizer knows the listening port (OPTIMIZER_PUBLIC_URL overrides both).
+      publicUrl: config.videoid.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+      linkTtlMs: config.videoid.linkTtlSeconds * 1000,
+      maxVideoBytes: config.videoid.maxVideoBytes,
+      maxImageBytes: config.videoid.maxImageBytes,
+      maxEvidenceBodyBytes: config.videoid.maxEvidenceBodyBytes,
+    },
     limits: {
       maxUploadBytes: config.maxUploadBytes,
       maxFilesPerCall: config.maxFilesPerCall,
@@ -216,5 +230,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
   if (config.apiKey === null && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     built.app.log.warn('OPTIMIZER_API_KEY is not set and the Optimizer listens beyond loopback: settings and tokens are open to the network');
   }
-  return { ...built, url: `http://${host}:${port}`, sandboxTokenUid };
+  const url = `http://${host}:${port}`;
+  if (config.videoid.publicUrl === null) built.ctx.videoid.publicUrl = url;
+  return { ...built, url, sandboxTokenUid };
 }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAsyncConfig, type AsyncConfig } from './async-config.js';
+import { loadVideoIdConfig, type VideoIdConfig } from './videoid-config.js';
 
 export interface SandboxTokenConfig {
   /** Token uid to use (32 hex); generated when absent. */
@@ -44,6 +45,8 @@ export interface OptimizerConfig {
   logLevel: string;
   /** Async mode, webhooks, Redis and jobs (async-config.ts). */
   async: AsyncConfig;
+  /** VideoID: hosted link base URL and lifetime, media limits (videoid-config.ts). */
+  videoid: VideoIdConfig;
 }
 
 export interface SettingsOverrides {
@@ -116,5 +119,6 @@ export function loadOptimizerConfig(env: NodeJS.ProcessEnv = process.env): Optim
       : null,
     logLevel: env.OPTIMIZER_LOG_LEVEL || 'info',
     async: loadAsyncConfig(env),
+    videoid: loadVideoIdConfig(env),
   };
 }

@@ -5,6 +5,7 @@
  * are ever sent: no method here takes document bytes.
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
+import type { TscVideoIdClient } from '../domain/videoid-ports.js';
 import type {
   RaoCredentials, RaoInfo, TscClient, TscRequestObject, TscSignRequest, TscSignResult, TscSigningInfo,
 } from '../domain/ports.js';
@@ -17,7 +18,7 @@ export interface HttpTscClientOptions {
 
 type Json = Record<string, unknown>;
 
-export class HttpTscClient implements TscClient {
+export class HttpTscClient implements TscClient, TscVideoIdClient {
   constructor(private readonly opts: HttpTscClientOptions) {}
 
   private raoHeaders(c: RaoCredentials): Record<string, string> {
@@ -82,6 +83,24 @@ export class HttpTscClient implements TscClient {
 
   updateRequest(creds: RaoCredentials, pk: number, patch: Record<string, unknown>): Promise<TscRequestObject> {
     return this.call('PUT', `/tsc/v1/requests/${pk}`, { headers: this.raoHeaders(creds), body: patch });
+  }
+
+  /** VideoID review: VIDEOREVIEW or CREATED → ENROLLREADY (needs the PIN). */
+  approveRequest(creds: RaoCredentials, pk: number): Promise<TscRequestObject> {
+    return this.call('POST', `/tsc/v1/requests/${pk}/approve`, { headers: this.raoHeaders(creds), body: {} });
+  }
+
+  /** VideoID steps driven by the Optimizer (VIDEOINCOMPLETE, VIDEOREVIEW, VIDEOERROR, VIDEOPENDING, CREATED). */
+  setVideoStatus(creds: RaoCredentials, pk: number, status: string, reason?: string): Promise<TscRequestObject> {
+    return this.call('POST', `/tsc/v1/requests/${pk}/status`, { headers: this.raoHeaders(creds), body: reason ? { status, reason } : { status } });
+  }
+
+  /** Evidence uploaded/deleted, recorded in the TSC audit (names, SHA-256, sizes only). */
+  async recordEvidence(
+    creds: RaoCredentials, pk: number, event: 'uploaded' | 'deleted', items: { name: string; sha256: string; size: number }[],
+  ): Promise<{ auditSeq: number; auditHash: string }> {
+    const r = (await this.call('POST', `/tsc/v1/requests/${pk}/evidence`, { headers: this.raoHeaders(creds), body: { event, items } })) as Json;
+    return { auditSeq: Number(r.audit_seq), auditHash: String(r.audit_hash) };
   }
 
   cancelRequest(creds: RaoCredentials, pk: number, reason?: string): Promise<TscRequestObject> {

@@ -8,6 +8,7 @@ import {
   asyncMigrations, type OptJobsTable, type OptLocksTable, type OptSignJobsTable, type OptWebhookDeliveriesTable,
   type OptWebhookStreamsTable,
 } from './sql-schema-async.js';
+import { videoidMigrations, type OptSequencesTable, type OptVideoidsTable } from './sql-schema-videoid.js';
 
 export interface OptTokensTable {
   uid: string;
@@ -81,6 +82,8 @@ export interface OptimizerDb {
   opt_sign_jobs: OptSignJobsTable;
   opt_webhook_streams: OptWebhookStreamsTable;
   opt_webhook_deliveries: OptWebhookDeliveriesTable;
+  opt_videoids: OptVideoidsTable;
+  opt_sequences: OptSequencesTable;
 }
 
 export const OPT_MIGRATION_TABLE = 'opt_migrations';
@@ -158,4 +161,5 @@ export const optimizerMigrations: Record<string, Migration> = {
     },
   },
   ...asyncMigrations,
+  ...videoidMigrations,
 };

@@ -8,6 +8,7 @@ import type {
 import type { LongTermServices } from './long-term-ports.js';
 import type { PdfEngine } from './pdf-engine.js';
 import type { SecretBox } from './secret-box.js';
+import type { VideoIdContext } from './videoid-ports.js';
 
 export interface Limits {
   maxUploadBytes: number;
@@ -34,6 +35,8 @@ export interface OptimizerContext {
   jobs: JobQueue;
   /** Async mode and webhooks (issue 6): sign-job records, webhook outbox, sender, policy. */
   async: AsyncDeps;
+  /** VideoID (issue 7): the videoid record store, the TSC's VideoID calls, link and media limits. */
+  videoid: VideoIdContext;
   limits: Limits;
   /** Environment the Optimizer serves when settings do not say (ONESHOT_ENV). */
   version: string;

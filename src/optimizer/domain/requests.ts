@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { echo, parsePk } from './ids.js';
 import type { ApiGen, RaoCredentials, RequestRecord, RequestStatus, TscRequestObject } from './ports.js';
+import { forgetVideoId } from './videoid-forget.js';
 import { resolveCredentials, resolveEnvironment } from './tokens.js';
 import { emitStatusChange } from './webhooks.js';
 
@@ -213,6 +214,7 @@ export async function cancelRequest(ctx: OptimizerContext, rawPk: string): Promi
         if (!(isAppError(e) && (e.code === 'REQ_ERR_ALREADY_ISSUED' || e.code === 'REQ_ERR_ILLEGAL_TRANSITION'))) throw e;
       }
     }
+    await forgetVideoId(ctx, r, raoOf(ctx, r));
     await ctx.documents.deleteAll(r.pk);
     await ctx.requests.delete(r.pk);
     await ctx.blobs.deletePrefix(String(r.pk));

@@ -6,6 +6,7 @@
 import { AppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import type { Settings } from './ports.js';
+import { VIDEOID_SETTING_CHECKS } from './videoid-rules.js';
 
 /**
  * PAdES levels this build produces (ETSI EN 319 142-1 §6): B-B and B-T (timestamp from the TSC).
@@ -64,6 +65,7 @@ const KNOWN: Record<string, Record<string, Check>> = {
   },
   signature: { level: (v) => (LEVELS as readonly string[]).includes(v as string) },
   webhook: { url },
+  videoid: VIDEOID_SETTING_CHECKS,
 };
 
 export async function updateSettings(ctx: OptimizerContext, body: unknown): Promise<Settings> {

@@ -13,6 +13,8 @@ import type { OptimizerContext } from '../domain/context.js';
 import { apiKeyMatcher } from './auth.js';
 import { genOfUrl, sendError, toAppError } from './envelope.js';
 import { oneShotRoutes } from './routes.js';
+import { videoidPageRoutes } from './videoid-page-routes.js';
+import { videoidRoutes } from './videoid-routes.js';
 
 export const PREFIXES = [
   { prefix: '/api/v1', gen: 'B' as const, hidden: false },
@@ -100,6 +102,8 @@ export async function buildHttp(ctx: OptimizerContext, opts: HttpOptions): Promi
     const matches = apiKeyMatcher(opts.apiKey);
     app.addHook('onRequest', async (req, reply) => {
       if (req.url === '/docs' || req.url.startsWith('/docs/')) return;
+      // The hosted VideoID page: the link's secret token is the signer's only credential.
+      if (req.url.startsWith('/videoid/')) return;
       if (!matches(req)) {
         reply.header('www-authenticate', 'Bearer');
         return sendError(reply, genOfUrl(req.url), new AppError('API_ERR_UNAUTHORIZED', 'Missing or invalid API key'));
@@ -108,5 +112,7 @@ export async function buildHttp(ctx: OptimizerContext, opts: HttpOptions): Promi
   }
 
   for (const p of PREFIXES) await app.register(oneShotRoutes, { prefix: p.prefix, ctx, gen: p.gen, hidden: p.hidden });
+  for (const p of PREFIXES) await app.register(videoidRoutes, { prefix: p.prefix, ctx, gen: p.gen, hidden: p.hidden });
+  await app.register(videoidPageRoutes, { ctx });
   return app;
 }
