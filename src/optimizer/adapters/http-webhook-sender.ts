@@ -25,11 +25,8 @@ for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 
 export function isPrivateAddress(address: string): boolean {
   const v = isIP(address);
   if (v === 4) return blocked.check(address, 'ipv4');
-  if (v === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-    return blocked.check(address, 'ipv6');
-  }
+  // BlockList matches IPv4-mapped IPv6 (::ffff:7f00:1, ::ffff:127.0.0.1) against the IPv4 rules.
+  if (v === 6) return blocked.check(address, 'ipv6');
   return true;
 }
 
@@ -71,10 +68,10 @@ export class HttpWebhookSender implements WebhookSender {
     try {
       u = new URL(req.url);
     } catch {
-      return { ok: false, status: null, error: 'invalid URL' };
+      return { ok: false, status: null, error: 'invalid URL', permanent: true };
     }
     const problem = webhookUrlProblem(req.url, this.opts.allowPrivate);
-    if (problem) return { ok: false, status: null, error: `refused: ${problem}` };
+    if (problem) return { ok: false, status: null, error: `refused: ${problem}`, permanent: true };
     const body = Buffer.from(req.body, 'utf8');
     const options: RequestOptions = {
       method: 'POST',
@@ -114,8 +111,8 @@ export class HttpWebhookSender implements WebhookSender {
       }, this.opts.timeoutMs);
       r.on('error', (e) => {
         // Host names and addresses only; never the whole URL (its query may hold a token).
-        const why = e instanceof RefusedTarget ? `refused: ${e.message}` : (e as NodeJS.ErrnoException).code ?? e.message;
-        done({ ok: false, status: null, error: String(why).slice(0, 200) });
+        if (e instanceof RefusedTarget) return done({ ok: false, status: null, error: `refused: ${e.message}`, permanent: true });
+        done({ ok: false, status: null, error: String((e as NodeJS.ErrnoException).code ?? e.message).slice(0, 200) });
       });
       r.end(body);
     });

@@ -119,7 +119,8 @@ export interface WebhookPost {
 
 export type WebhookPostResult =
   | { ok: true; status: number }
-  | { ok: false; status: number | null; error: string };
+  /** permanent: retrying cannot help (target refused by policy, invalid URL). */
+  | { ok: false; status: number | null; error: string; permanent?: boolean };
 
 /** POSTs one webhook: no redirects followed, timeout, refused private targets (by policy). */
 export interface WebhookSender {

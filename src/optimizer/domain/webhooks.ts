@@ -235,7 +235,7 @@ export async function deliverWebhooks(ctx: OptimizerContext, payload: unknown): 
         log.info({ ...fields, status: res.status }, 'webhook delivered');
         continue;
       }
-      if (attempt >= webhook.maxAttempts) {
+      if (attempt >= webhook.maxAttempts || res.permanent) {
         await outbox.markFailed(d.id, attempt, res.status, res.error);
         log.error({ ...fields, status: res.status, error: res.error }, 'webhook delivery failed, giving up');
         continue;
