@@ -27,12 +27,15 @@ import {
   workKeyOf, type PreparedTarget, type SignPlan, type SignPlanJson,
 } from './sign.js';
 import { emitStatusChange } from './webhooks.js';
+import { LevelTracker, type LevelChoice } from './levels.js';
 
 const resultAad = (pk: number) => `sign-job:${pk}:result`;
 
 interface PreparedRecord {
   targets: PreparedTarget[];
   digests: TscDigest[];
+  /** Level, failure policy and TSAs of the plan (issue 5): the plan itself is dropped once the TSC signed. */
+  levelChoice?: LevelChoice;
 }
 
 /** Retry a transient failure later (TSC unreachable or busy), with backoff; bounded by signAttempts. */
@@ -90,8 +93,9 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
     if (!(await signJobs.update(pk, { state: 'preparing', attemptTag: tag }, state))) return;
     state = 'preparing';
     let out: { prepared: PreparedTarget[]; digests: TscDigest[] };
+    let levelOf: SignPlan;
     try {
-      out = await prepareSignTargets(ctx, r, docs, plan(ctx, job), tag);
+      out = await prepareSignTargets(ctx, r, docs, (levelOf = plan(ctx, job)), tag);
     } catch (e) {
       if (isAppError(e) && e.httpStatus < 500) {
         await fail(ctx, pk, e.message);
@@ -100,7 +104,7 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
       if (isAppError(e) && e.httpStatus >= 500 && e.code !== 'INTERNAL_ERR') throw new Transient(e.message);
       throw e;
     }
-    prepared = { targets: out.prepared, digests: out.digests };
+    prepared = { targets: out.prepared, digests: out.digests, ...(levelOf.levelChoice ? { levelChoice: levelOf.levelChoice } : {}) };
     if (!(await signJobs.update(pk, { state: 'submitting', prepared: JSON.stringify(prepared) }, 'preparing'))) {
       await discardPrepared(ctx, out.prepared);
       return;
@@ -133,7 +137,11 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
     if (!fresh?.resultSealed || !prepared) throw new Error(`sign job ${pk} has no stored result`);
     const result = JSON.parse(ctx.secrets.open(fresh.resultSealed, resultAad(pk))) as TscSignResult;
     await markIssued(ctx, r);
-    const failures = await storeSignatures(ctx, r, await ctx.documents.list(pk), prepared.targets, result);
+    const tracker = prepared.levelChoice ? new LevelTracker(prepared.levelChoice.level) : null;
+    const failures = await storeSignatures(ctx, r, await ctx.documents.list(pk), prepared.targets, result,
+      prepared.levelChoice && tracker ? { choice: prepared.levelChoice, tracker } : undefined);
+    const level = tracker?.outcome();
+    if (level?.degraded) ctx.async.log.warn({ pk, requested: level.requested, produced: level.produced, reason: level.reason }, 'signature level degraded');
     if (failures.length) {
       const text = `Signatures could not be completed for: ${failures.join(', ')}`;
       await signJobs.update(pk, { state: 'failed', error: text }, 'tsc_signed');

@@ -147,7 +147,10 @@ export interface SignedFile {
 }
 
 export interface LongTermRun {
-  /** Extends one signed PDF as far as the target level allows; returns the key of the result. */
+  /**
+   * Extends one signed PDF as far as the target level allows; returns the key of the result (the
+   * input key itself when nothing could be added). The input file is never modified nor removed.
+   */
   extend(file: SignedFile): Promise<string>;
 }
 
@@ -182,7 +185,11 @@ export function longTermRun(
         tracker.lower('B-T', reasonOf(e));
         return file.key;
       }
+      // The signed file itself stays untouched (the caller removes it once the result is in place).
       const ltKey = `${file.key}.lt`;
+      const ltaKey = `${file.key}.lta`;
+      const ltbKey = `${file.key}.ltb`;
+      for (const k of [ltKey, ltaKey, ltbKey]) await deps.remove(k).catch(() => undefined); // a retried step
       try {
         await svc.pdf.appendDss(file.key, ltKey, await dssOf(file.key, file.state, mat));
       } catch (e) {
@@ -190,10 +197,8 @@ export function longTermRun(
         tracker.lower('B-T', reasonOf(e));
         return file.key;
       }
-      await deps.remove(file.key).catch(() => undefined);
       if (tracker.current !== 'B-LTA') return ltKey;
 
-      const ltaKey = `${file.key}.lta`;
       try {
         const prepared = await svc.pdf.prepareTimestamp(ltKey, ltaKey, { contentsBytes: tsContents, digestAlgorithm: docTsHash });
         const token = await svc.timestamper.timestamp(prepared.digest, docTsHash, args.choice.servers, args.tstMaxBytes);
@@ -202,15 +207,14 @@ export function longTermRun(
         const tsaCerts = parseSignedData(token).certificates;
         if (tsaCerts.some((c) => !mat.certs.some((k) => same(k, c)))) {
           const extra = await collectValidationData(svc, { signer: null, chain: mat.certs, tokenCerts: tsaCerts });
-          const finalKey = `${file.key}.ltb`;
-          await svc.pdf.appendDss(ltaKey, finalKey, { ...extra, vri: [] });
+          await svc.pdf.appendDss(ltaKey, ltbKey, { ...extra, vri: [] });
           await deps.remove(ltaKey).catch(() => undefined);
           await deps.remove(ltKey).catch(() => undefined);
-          return finalKey;
+          return ltbKey;
         }
       } catch (e) {
         await deps.remove(ltaKey).catch(() => undefined);
-        await deps.remove(`${file.key}.ltb`).catch(() => undefined);
+        await deps.remove(ltbKey).catch(() => undefined);
         tracker.lower('B-LT', reasonOf(e));
         return ltKey;
       }

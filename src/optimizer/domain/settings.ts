@@ -5,14 +5,12 @@
  */
 import { AppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
+import { FAILURE_POLICIES, LEVELS, TSA_HASHES } from './levels.js';
 import type { Settings } from './ports.js';
 import { VIDEOID_SETTING_CHECKS } from './videoid-rules.js';
 
-/**
- * PAdES levels this build produces (ETSI EN 319 142-1 §6): B-B and B-T (timestamp from the TSC).
- * B-LT/B-LTA (DSS and document timestamp increments) are refused rather than silently downgraded.
- */
-export const LEVELS = ['B-B', 'B-T'] as const;
+/** PAdES levels (ETSI EN 319 142-1 §6): B-B, B-T, B-LT, B-LTA (domain/levels.ts, docs/levels.md). */
+export { LEVELS };
 
 export function defaultSettings(): Settings {
   return {
@@ -25,7 +23,7 @@ export function defaultSettings(): Settings {
       useproxycredentials: 'false',
     },
     general: { environment: 'sandbox', rootstore: 'uanataca', configuration: 'default', usepdfclean: false },
-    signature: { level: 'B-T' },
+    signature: { level: 'B-T', failure_policy: 'fail-closed' },
     webhook: { url: '' },
   };
 }
@@ -53,7 +51,13 @@ const bool: Check = (v) => typeof v === 'boolean' || v === 'true' || v === 'fals
 const boolText: Check = (v) => bool(v);
 const url: Check = (v) => v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v));
 const KNOWN: Record<string, Record<string, Check>> = {
-  tsa: { tsa_url: url, tsa_failover_urls: (v) => Array.isArray(v) && v.every(url) },
+  tsa: {
+    tsa_url: url,
+    tsa_failover_urls: (v) => Array.isArray(v) && v.length <= 4 && v.every(url),
+    // Per-TSA imprint hash: {"<url>": "sha384"} (default sha256).
+    tsa_hash_algorithms: (v) => !!v && typeof v === 'object' && !Array.isArray(v)
+      && Object.entries(v).every(([k, h]) => url(k) && (TSA_HASHES as readonly unknown[]).includes(h)),
+  },
   request: { default_profile: str, default_ra: (v) => typeof v === 'string' || Number.isInteger(v) },
   billing: { billing_username: str, billing_password: str },
   proxy: {
@@ -63,7 +67,10 @@ const KNOWN: Record<string, Record<string, Check>> = {
   general: {
     environment: (v) => v === 'sandbox' || v === 'prod', rootstore: str, configuration: str, usepdfclean: bool,
   },
-  signature: { level: (v) => (LEVELS as readonly string[]).includes(v as string) },
+  signature: {
+    level: (v) => (LEVELS as readonly string[]).includes(v as string),
+    failure_policy: (v) => (FAILURE_POLICIES as readonly unknown[]).includes(v),
+  },
   webhook: { url },
   videoid: VIDEOID_SETTING_CHECKS,
 };

@@ -17,7 +17,8 @@ import { imageBytes } from './images.js';
 import type { AppearanceRequest } from './pdf-engine.js';
 import type { ApiGen, DocumentRecord, RequestRecord, TscDigest, TscSignRequest, TscSignResult, TscSigningInfo } from './ports.js';
 import { requireRequest, signerOf, type SignerIdentity } from './requests.js';
-import { LEVELS } from './settings.js';
+import { levelChoice, levelRank, LevelTracker, tscTsaOptions, type LevelChoice, type LevelOutcome } from './levels.js';
+import { longTermRun, preflight, type LongTermRun } from './long-term.js';
 import { emitStatusChange, issuedCertificate, type IssuedCertificate } from './webhooks.js';
 
 type Obj = Record<string, unknown>;
@@ -25,6 +26,8 @@ type Obj = Record<string, unknown>;
 export interface SignOutcome {
   /** true: the work was queued (async mode) and the caller gets the early answer. */
   queued: boolean;
+  /** Synchronous calls: the level asked and the level produced (issue 5). */
+  level?: LevelOutcome;
 }
 
 export interface Appearance {
@@ -41,6 +44,8 @@ export interface SignPlan {
   extUnlockType?: string;
   extUnlockValue?: string;
   level: string;
+  /** Level, failure policy and TSAs from the settings at /sign time (issue 5; absent in plans queued before). */
+  levelChoice?: LevelChoice;
   appearances: Map<string, Appearance>;
   /** Gen C: one appearance for every PDF. */
   globalAppearance: Appearance | null;
@@ -74,10 +79,8 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
   const secret = str(body.secret);
   if (!secret) throw new AppError('API_ERR_MISSING_PARAMETER', "Missing required parameter: 'secret'");
   const settings = await ctx.settings.read();
-  const level = str(body.level) ?? settings.signature.level ?? 'B-T';
-  if (!(LEVELS as readonly string[]).includes(level)) {
-    throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid level: valid options are ${LEVELS.join(', ')}`);
-  }
+  const choice = levelChoice(settings, str(body.level));
+  const level = choice.level;
   const byUid = new Map(docs.map((d) => [d.uid, d]));
   const appearances = new Map<string, Appearance>();
   const perDocErrors: Obj = {};
@@ -174,7 +177,7 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
     secret,
     ...(str(body.ext_unlock_type) ? { extUnlockType: str(body.ext_unlock_type) } : {}),
     ...(str(body.ext_unlock_value) ? { extUnlockValue: str(body.ext_unlock_value) } : {}),
-    level, appearances, globalAppearance, textLines, useText, dateFormat, timezone, metadataUid,
+    level, levelChoice: choice, appearances, globalAppearance, textLines, useText, dateFormat, timezone, metadataUid,
   };
 }
 
@@ -185,11 +188,12 @@ export function commonName(s: SignerIdentity): string {
 /** The TSC signs B-B or B-T; LT/LTA material is added by the Optimizer (docs/tsc-api.md). */
 export const tscLevel = (level: string) => (level === 'B-B' ? 'B-B' : 'B-T');
 
-async function signingInfo(ctx: OptimizerContext, profile: string, level: string): Promise<TscSigningInfo> {
-  const key = `signing-info:${profile}:${level}`;
+/** The TSC's size bounds; `externalTsa` when the sign call names TSAs (their token bound differs). */
+async function signingInfo(ctx: OptimizerContext, profile: string, level: string, externalTsa = false): Promise<TscSigningInfo> {
+  const key = `signing-info:${profile}:${level}${externalTsa ? ':ext' : ''}`;
   const hit = await ctx.cache.get<TscSigningInfo>(key);
   if (hit) return hit;
-  const info = await ctx.tsc.signingInfo(profile, level);
+  const info = await ctx.tsc.signingInfo(profile, level, externalTsa ? { externalTsa } : undefined);
   await ctx.cache.set(key, info, 10 * 60_000);
   return info;
 }
@@ -213,12 +217,13 @@ export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: str
     }
     return { queued: true };
   }
+  let level: LevelOutcome;
   try {
-    await runSign(ctx, r, docs, p);
+    level = await runSign(ctx, r, docs, p);
   } finally {
     await release();
   }
-  return { queued: false };
+  return { queued: false, level };
 }
 
 /** The plan as JSON (async jobs keep it sealed in the relational database). */
@@ -274,8 +279,13 @@ export const workKeyOf = (pk: number, id: string, tag: string) => `${pk}/${id}.s
 export async function prepareSignTargets(
   ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan, tag: string,
 ): Promise<{ prepared: PreparedTarget[]; digests: TscDigest[] }> {
-  const info = await signingInfo(ctx, r.profile, tscLevel(p.level));
-  // /Contents holds the DER CMS as hex (ISO 32000-1 §12.8.1); the TSC's bound plus a margin.
+  const choice = p.levelChoice;
+  const info = await signingInfo(ctx, r.profile, tscLevel(p.level), (choice?.servers.length ?? 0) > 0);
+  // B-LT/B-LTA under fail-closed: the validation data must be reachable before the OTP is spent
+  // (issue 5); under degrade a failure later signs at B-T instead.
+  if (choice && levelRank(choice.level) >= levelRank('B-LT') && choice.failurePolicy === 'fail-closed') await preflight(ctx.longTerm, info);
+  // /Contents holds the DER CMS as hex (ISO 32000-1 §12.8.1); the TSC's bound plus a margin
+  // (the bound includes the timestamp token for B-T and above; B-LT data goes in the DSS).
   const contentsBytes = Math.ceil((info.cmsMaxBytes + 1024) / 256) * 256;
   const signer = signerOf(ctx, r);
   const now = ctx.clock.now();
@@ -338,6 +348,7 @@ export function tscSignBody(p: SignPlan, digests: TscDigest[]): TscSignRequest {
     ...(p.extUnlockType ? { ext_unlock_type: p.extUnlockType } : {}),
     ...(p.extUnlockValue ? { ext_unlock_value: p.extUnlockValue } : {}),
     level: tscLevel(p.level),
+    ...(p.levelChoice ? { tsa: tscTsaOptions(p.levelChoice) } : {}),
     digests,
   };
 }
@@ -354,16 +365,21 @@ export async function markIssued(ctx: OptimizerContext, r: RequestRecord): Promi
  */
 export async function storeSignatures(
   ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], prepared: PreparedTarget[], result: TscSignResult,
+  levels?: { choice: LevelChoice; tracker: LevelTracker },
 ): Promise<string[]> {
   const cmsById = new Map(result.signatures.map((s) => [s.id, Buffer.from(s.cms, 'base64')]));
   const failures: string[] = [];
+  const lt = levels ? await longTermFor(ctx, r, result, levels, prepared.flatMap((x) => { const c = cmsById.get(x.id); return c ? [new Uint8Array(c)] : []; })) : null;
   for (const x of prepared) {
     const cms = cmsById.get(x.id);
     try {
       if (!cms) throw new AppError('CMS_ERR_MALFORMED', `TSC returned no signature for ${x.id}`);
       if (!(await ctx.blobs.exists(x.workKey)) && (await ctx.blobs.exists(x.finalKey))) continue;
       await ctx.pdf.finish(x.workKey, x.state, cms);
-      await ctx.blobs.move(x.workKey, x.finalKey);
+      // B-LT/B-LTA increments go to new files; the signed work file is the fallback.
+      const ready = lt ? await lt.extend({ key: x.workKey, state: x.state }) : x.workKey;
+      await ctx.blobs.move(ready, x.finalKey);
+      if (ready !== x.workKey) await ctx.blobs.delete(x.workKey).catch(() => {});
       if (x.id !== 'contract') {
         const s = await ctx.blobs.openRead(x.finalKey);
         s?.stream.destroy();
@@ -387,6 +403,28 @@ export async function storeSignatures(
   return failures;
 }
 
+/**
+ * What the TSC produced bounds the level (a TSA degradation under policy degrade is B-B); B-LT and
+ * B-LTA then get a long-term run over the PDFs' CMS (docs/levels.md).
+ */
+async function longTermFor(
+  ctx: OptimizerContext, r: RequestRecord, result: TscSignResult, levels: { choice: LevelChoice; tracker: LevelTracker }, pdfCms: Uint8Array[],
+): Promise<LongTermRun | null> {
+  if (result.level === 'B-B' && levels.tracker.current !== 'B-B') {
+    levels.tracker.lower('B-B', result.degradationReason ?? 'the TSC signed without a timestamp');
+  }
+  if (levelRank(levels.tracker.current) < levelRank('B-LT')) return null;
+  const info = await signingInfo(ctx, r.profile, 'B-T', levels.choice.servers.length > 0);
+  const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+  return longTermRun(ctx.longTerm, {
+    now: () => ctx.clock.now(), remove: (k) => ctx.blobs.delete(k), finish: (k, s, t) => ctx.pdf.finish(k, s, t),
+  }, {
+    choice: levels.choice, tracker: levels.tracker, signer: b64(result.certificate), chain: result.chain.map(b64), cmsList: pdfCms,
+    // Without the TSC's bound (an older TSC): its documented bound for external TSAs.
+    tstMaxBytes: info.tstMaxBytes ?? 12_288,
+  });
+}
+
 /** Webhook view of the issued certificate (oneshot-api.md §3.5 REQUEST_ENROLLED). */
 export function issuedCertificates(result: TscSignResult): IssuedCertificate[] {
   try {
@@ -397,7 +435,7 @@ export function issuedCertificates(result: TscSignResult): IssuedCertificate[] {
   }
 }
 
-async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan): Promise<void> {
+async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRecord[], p: SignPlan): Promise<LevelOutcome> {
   const { prepared, digests } = await prepareSignTargets(ctx, r, docs, p, ctx.clock.now().getTime().toString(36));
   let result: TscSignResult;
   try {
@@ -409,10 +447,13 @@ async function runSign(ctx: OptimizerContext, r: RequestRecord, docs: DocumentRe
   // The TSC has issued the certificate and consumed the OTP: from here on the request is ISSUED
   // whatever happens, so record it first and then store every signature we can.
   await markIssued(ctx, r);
-  const failures = await storeSignatures(ctx, r, docs, prepared, result);
+  const choice = p.levelChoice ?? levelChoice(await ctx.settings.read(), p.level);
+  const tracker = new LevelTracker(choice.level);
+  const failures = await storeSignatures(ctx, r, docs, prepared, result, { choice, tracker });
   // After the files are in place, so a receiver of the event can download them at once.
   await emitStatusChange(ctx, r.pk, 'ISSUED', { certificates: issuedCertificates(result) });
   if (failures.length) {
     throw new AppError('INTERNAL_ERR', `Signatures could not be completed for: ${failures.join(', ')}`);
   }
+  return tracker.outcome();
 }

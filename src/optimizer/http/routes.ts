@@ -119,7 +119,15 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
   });
   const sign = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
     const out = await signRequest(ctx, gen, params(req).pk!, req.body);
-    const text = out.queued ? 'Your documents are going to be signed. You will receive them in a few seconds' : 'Documents correctly signed';
+    let text = out.queued ? 'Your documents are going to be signed. You will receive them in a few seconds' : 'Documents correctly signed';
+    // Issue 5: the level produced is always in the headers; a degradation also changes the text (docs/levels.md).
+    if (out.level) {
+      reply.header('x-signature-level', out.level.produced).header('x-signature-requested-level', out.level.requested);
+      if (out.level.degraded) {
+        text = `Documents signed at level ${out.level.produced} instead of ${out.level.requested} (${out.level.reason ?? 'unavailable'})`;
+        req.log.warn({ pk: params(req).pk, requested: out.level.requested, produced: out.level.produced, reason: out.level.reason }, 'signature level degraded');
+      }
+    }
     return ok(reply, gen, text, text);
   };
   const signSchema = doc('Requests', 'Issue the single-use certificate and sign every document and the contract', { params: S.PkParams, body: S.SignBody });

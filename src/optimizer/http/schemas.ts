@@ -32,7 +32,10 @@ export const TokenBody = Type.Object(
 
 export const SettingsBody = Type.Object(
   {
-    tsa: Type.Optional(Type.Object({ tsa_url: Type.Optional(Type.String()), tsa_failover_urls: Type.Optional(Type.Array(Type.String())) })),
+    tsa: Type.Optional(Type.Object({
+      tsa_url: Type.Optional(Type.String()), tsa_failover_urls: Type.Optional(Type.Array(Type.String())),
+      tsa_hash_algorithms: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'imprint hash per TSA URL: sha256 | sha384 | sha512' })),
+    })),
     request: Type.Optional(Type.Object({ default_profile: Type.Optional(Type.String()), default_ra: Type.Optional(StrOrNum) })),
     billing: Type.Optional(Type.Object({ billing_username: Type.Optional(Type.String()), billing_password: Type.Optional(Type.String()) })),
     proxy: Type.Optional(Type.Object({}, { additionalProperties: true })),
@@ -42,7 +45,10 @@ export const SettingsBody = Type.Object(
         configuration: Type.Optional(Type.String()), usepdfclean: Type.Optional(StrOrBool),
       }),
     ),
-    signature: Type.Optional(Type.Object({ level: Type.Optional(Type.String({ description: 'B-B | B-T' })) })),
+    signature: Type.Optional(Type.Object({
+      level: Type.Optional(Type.String({ description: 'B-B | B-T | B-LT | B-LTA (docs/levels.md)' })),
+      failure_policy: Type.Optional(Type.String({ description: 'fail-closed | degrade: what a TSA or validation-data failure does' })),
+    })),
     webhook: Type.Optional(Type.Object({ url: Type.Optional(Type.String()) })),
   },
   { additionalProperties: true },
@@ -111,7 +117,7 @@ export const SignBody = Type.Object(
     ext_unlock_value: Type.Optional(Type.String()),
     use_signature_text: Type.Optional(StrOrBool),
     metadata: Type.Optional(Type.String()),
-    level: Type.Optional(Type.String({ description: 'B-B | B-T (default: settings.signature.level)' })),
+    level: Type.Optional(Type.String({ description: 'B-B | B-T | B-LT | B-LTA (default: settings.signature.level)' })),
     options: Type.Optional(Type.Record(Type.String(), DocOptions, { description: 'Gen B: keyed by document uid' })),
     signature_format: Type.Optional(
       Type.Object({ text_format: Type.Optional(Type.Array(Type.String())), date_format: Type.Optional(Type.String()), timezone: Type.Optional(Type.String()) }, { additionalProperties: true }),
