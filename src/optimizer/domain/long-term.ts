@@ -84,24 +84,34 @@ export async function preflight(svc: LongTermServices, info: TscSigningInfo): Pr
  * an OCSP response and a CRL. Throws LTV_ERR_UNAVAILABLE.
  */
 export async function collectValidationData(
-  svc: LongTermServices, x: { signer: Uint8Array | null; chain: Uint8Array[]; tokenCerts: Uint8Array[] },
+  svc: LongTermServices, x: { signer: Uint8Array | null; chain: Uint8Array[]; tokenCerts: Uint8Array[]; known?: Uint8Array[] },
 ): Promise<ValidationMaterial> {
   const { signer, chain, tokenCerts } = x;
   const m: ValidationMaterial = { certs: [], ocsps: [], crls: [] };
   for (const c of [...(signer ? [signer] : []), ...chain, ...tokenCerts]) addUnique(m.certs, c);
+  // Certificates already collected elsewhere: candidates for issuers, not processed again.
+  const pool = () => [...m.certs, ...(x.known ?? [])];
   const done: Uint8Array[] = [];
   const queue: Uint8Array[] = [...(signer ? [signer] : []), ...tokenCerts, ...chain];
   while (queue.length) {
     const cert = queue.shift()!;
     if (done.some((d) => same(d, cert)) || selfSigned(cert)) continue;
     done.push(cert);
-    const issuer = await issuerOf(svc, cert, m.certs);
+    const isSigner = signer !== null && same(cert, signer);
+    let issuer: Uint8Array;
+    try {
+      issuer = await issuerOf(svc, cert, pool());
+    } catch (e) {
+      // A TSA whose token carries no chain and whose certificate names no caIssuers: its trust
+      // anchor is the relying party's (e.g. a trusted list); the certificate is carried as is.
+      if (isSigner || chain.some((c) => same(c, cert))) throw e;
+      continue;
+    }
     addUnique(m.certs, issuer);
     queue.push(issuer);
     const info = certificateInfo(cert);
     if (info.extensions.has(OID.ocspNoCheck)) continue; // RFC 6960 §4.2.2.2.1: trusted for its lifetime
     const urls = certificateUrls(cert);
-    const isSigner = signer !== null && same(cert, signer);
     let ocsp: FetchedOcsp | null = null;
     const ocspUrls = urls.ocsp.filter(http);
     for (const url of ocspUrls) {
@@ -206,7 +216,7 @@ export function longTermRun(
         // A document timestamp from a TSA the DSS does not cover yet: add its validation data too.
         const tsaCerts = parseSignedData(token).certificates;
         if (tsaCerts.some((c) => !mat.certs.some((k) => same(k, c)))) {
-          const extra = await collectValidationData(svc, { signer: null, chain: mat.certs, tokenCerts: tsaCerts });
+          const extra = await collectValidationData(svc, { signer: null, chain: [], tokenCerts: tsaCerts, known: mat.certs });
           await svc.pdf.appendDss(ltaKey, ltbKey, { ...extra, vri: [] });
           await deps.remove(ltaKey).catch(() => undefined);
           await deps.remove(ltKey).catch(() => undefined);

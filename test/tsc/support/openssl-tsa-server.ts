@@ -21,6 +21,8 @@ export interface OpensslTsaServer {
   requests: number;
   /** Authorization headers received. */
   authorizations: string[];
+  /** When set, the server goes `down` after answering this many more requests. */
+  downAfter: number | null;
   rootPemPath: string;
   tsaCertPath: string;
   close(): Promise<void>;
@@ -33,7 +35,7 @@ export async function startOpensslTsaServer(policy = '1.2.3.4.1'): Promise<Opens
   let n = 0;
   const hanging = new Set<import('node:http').ServerResponse>();
   const state: OpensslTsaServer = {
-    url: '', mode: 'up', requests: 0, authorizations: [], rootPemPath: ca.rootCertPath, tsaCertPath: tsa.certPath,
+    url: '', mode: 'up', requests: 0, authorizations: [], downAfter: null, rootPemPath: ca.rootCertPath, tsaCertPath: tsa.certPath,
     close: async () => {
       for (const r of hanging) r.destroy();
       server.closeAllConnections();
@@ -47,6 +49,7 @@ export async function startOpensslTsaServer(policy = '1.2.3.4.1'): Promise<Opens
     req.on('end', async () => {
       state.requests++;
       if (req.headers.authorization) state.authorizations.push(req.headers.authorization);
+      if (state.downAfter !== null && state.downAfter-- <= 0) state.mode = 'down';
       const mode = state.mode;
       if (mode === 'down') return req.socket.destroy();
       if (mode === 'hang') return void hanging.add(res);
