@@ -203,7 +203,7 @@ export async function uploadEvidences(ctx: OptimizerContext, gen: ApiGen, rawId:
 /** Records a corrupt upload (VIDEOERROR) and answers 422. */
 export async function failCorrupt(ctx: OptimizerContext, pk: number, problem: string): Promise<never> {
   const out = await applyEvidence(ctx, pk, { corrupt: problem });
-  throw new AppError('VIDEOID_ERR_CORRUPT_MEDIA', `Corrupt media: ${problem}; the request is now ${out.status}`, { status: out.status });
+  throw new AppError('VIDEOID_ERR_CORRUPT_MEDIA', `Corrupt media: ${problem}; the request is now ${out.status}`);
 }
 
 /** A streamed media upload (external video, or a hosted-page capture). */
