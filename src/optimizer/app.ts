@@ -110,7 +110,7 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
         onError: (where, e) => log.warn({ bullmq: where, err: (e as Error)?.message }, 'BullMQ error'),
       })
     : sqlJobs);
-  const cache = deps.cache ?? (redis ? new RedisCache(redis, new MemoryCache()) : new MemoryCache());
+  const cache = deps.cache ?? (redis ? new RedisCache(redis) : new MemoryCache());
   const clock = deps.clock ?? systemClock;
   const ltvTimeoutMs = Math.min(config.tscTimeoutMs, 10_000);
   const ctx: OptimizerContext = {

@@ -142,9 +142,20 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close().catch(() => {});
-    await this.queue?.close().catch(() => {});
+  /** Waits for running jobs (bounded: BullMQ cannot close cleanly while Redis is down), then stops. */
+  async close(timeoutMs = 5000): Promise<void> {
+    const bounded = async (p: Promise<unknown> | undefined, force: () => unknown) => {
+      if (!p) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        p.then(() => false, () => false),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) force();
+    };
+    await bounded(this.worker?.close(), () => this.worker?.close(true).catch(() => {}));
+    await bounded(this.queue?.close(), () => {});
     await this.fallback.close();
   }
 }
