@@ -30,7 +30,7 @@ export const dataAad = (pk: number) => `videoid:${pk}:evidence`;
 export function assertOpen(r: RequestRecord): void {
   if (OPEN_STATUSES.includes(r.status)) return;
   const why = r.status === 'VIDEOREVIEW' ? ' (the evidence is complete and waiting for the RAO review)' : '';
-  throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status}${why}`, { status: r.status });
+  throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status}${why}`);
 }
 
 export interface MediaUpload {

@@ -169,7 +169,7 @@ export async function deleteEvidence(ctx: OptimizerContext, gen: ApiGen, rawId: 
     const o = await asReviewer(() => ctx.tsc.getRequest(creds, r.pk));
     if (o.status !== r.status) await recordStatus(ctx, r, o.status);
     if (!DELETABLE.includes(r.status)) {
-      throw new AppError('VIDEOID_ERR_EVIDENCE_LOCKED', `Evidence can be deleted once the review is decided (approve, validate or refuse); the request is ${r.status}`, { status: r.status });
+      throw new AppError('VIDEOID_ERR_EVIDENCE_LOCKED', `Evidence can be deleted once the review is decided (approve, validate or refuse); the request is ${r.status}`);
     }
     const v = (await ctx.videoid.store.byRequestPk(r.pk))!;
     return dropEvidence(ctx, r, v, creds);
