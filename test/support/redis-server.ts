@@ -86,7 +86,7 @@ export async function startTestRedis(): Promise<TestRedis> {
             else if (type === 'hash') values = await c.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f, 'latin1'), v]));
             else if (type === 'list') values = await c.lrangeBuffer(key, 0, -1);
             else if (type === 'set') values = await c.smembersBuffer(key);
-            else if (type === 'zset') values = await c.zrangeBuffer(key, 0, -1, 'WITHSCORES');
+            else if (type === 'zset') values = await c.zrangeBuffer(key, '0', '-1', 'WITHSCORES');
             else if (type === 'stream') {
               const entries = (await c.xrangeBuffer(key, '-', '+')) as Array<[Buffer, Buffer[]]>;
               values = entries.flatMap(([id, fields]) => [id, ...fields]);
