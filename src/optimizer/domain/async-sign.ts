@@ -23,7 +23,7 @@ import { ACTIVE_SIGN_JOB_STATES, type SignJobRecord } from './async-ports.js';
 import type { OptimizerContext } from './context.js';
 import type { RequestRecord, TscDigest, TscSignResult } from './ports.js';
 import {
-  discardPrepared, issuedCertificates, markIssued, planFromJson, prepareSignTargets, signPlanAad, storeSignatures, tscSignBody,
+  discardPrepared, issuedCertificates, planFromJson, prepareSignTargets, signPlanAad, storeSignatures, tscSignBody,
   workKeyOf, type PreparedTarget, type SignPlan, type SignPlanJson,
 } from './sign.js';
 import { emitStatusChange } from './webhooks.js';
@@ -136,7 +136,7 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
     const fresh = await signJobs.get(pk);
     if (!fresh?.resultSealed || !prepared) throw new Error(`sign job ${pk} has no stored result`);
     const result = JSON.parse(ctx.secrets.open(fresh.resultSealed, resultAad(pk))) as TscSignResult;
-    await markIssued(ctx, r);
+    await recordIssued(ctx, pk);
     const tracker = prepared.levelChoice ? new LevelTracker(prepared.levelChoice.level) : null;
     const failures = await storeSignatures(ctx, r, await ctx.documents.list(pk), prepared.targets, result,
       prepared.levelChoice && tracker ? { choice: prepared.levelChoice, tracker } : undefined);
@@ -148,10 +148,18 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
       await ctx.requests.update(pk, { asyncStatus: `error: ${text}`, updatedAt: ctx.clock.now() });
     } else {
       await signJobs.update(pk, { state: 'done', error: null }, 'tsc_signed');
+      // Only now: a client polling async/status finds every file when it reads "signed".
+      await ctx.requests.update(pk, { asyncStatus: 'signed', updatedAt: ctx.clock.now() });
     }
     ctx.async.log.info({ pk, run: fresh.runs, failures: failures.length }, 'async sign completed');
     await emitStatusChange(ctx, pk, 'ISSUED', { certificates: issuedCertificates(result) });
   }
+}
+
+/** The request is ISSUED at the TSC; async/status stays "signing" until the files are stored. */
+async function recordIssued(ctx: OptimizerContext, pk: number): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.requests.update(pk, { status: 'ISSUED', signedAt: now, updatedAt: now });
 }
 
 function plan(ctx: OptimizerContext, job: SignJobRecord): SignPlan {
@@ -165,7 +173,7 @@ async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: Pre
     // Only the lost answer of an earlier submission can have issued it (the request lock and the
     // job record keep every other signer out): the TSC signed once, the signatures are gone.
     await discardPrepared(ctx, prepared.targets);
-    await markIssued(ctx, r);
+    await recordIssued(ctx, pk);
     const text = submissions > 1
       ? 'The certificate was issued but the signatures were lost: the Optimizer stopped while the Trusted Service Center answered. Sign the documents in a new request'
       : e.message;
