@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OptimizerContext } from '../domain/context.js';
 import { acceptTerms, declareIdentity, linkSession, openLink, uploadCapture } from '../domain/videoid-link.js';
-import { isAppError, publicMessage } from '../../shared/errors.js';
+import { AppError, isAppError, publicMessage } from '../../shared/errors.js';
 import { ok } from './envelope.js';
 import { withFilePart } from './videoid-routes.js';
 
@@ -36,6 +36,13 @@ function secure(reply: FastifyReply): FastifyReply {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Request log lines without the link's secret (it is in the URL path). */
+const redactedReq = (req: FastifyRequest) => ({
+  method: req.method,
+  url: req.url.replace(/^\/videoid\/[^/?]+/, '/videoid/[link]'),
+  remoteAddress: req.ip,
+});
+
 type P = Record<string, string>;
 const params = (req: FastifyRequest) => req.params as P;
 
@@ -45,14 +52,15 @@ export async function videoidPageRoutes(app: FastifyInstance, opts: { ctx: Optim
     secure(reply);
   });
   const hide = { hide: true };
+  const logSerializers = { req: redactedReq };
 
-  app.get('/videoid/assets/:file', { schema: hide }, async (req, reply) => {
+  app.get('/videoid/assets/:file', { schema: hide, logSerializers }, async (req, reply) => {
     const a = ASSETS[params(req).file ?? ''];
     if (!a) return reply.code(404).type('text/plain').send('Not found');
     return reply.code(200).type(a.type).send(a.body);
   });
 
-  app.get('/videoid/:token', { schema: hide }, async (req, reply) => {
+  app.get('/videoid/:token', { schema: hide, logSerializers }, async (req, reply) => {
     reply.header('content-security-policy', CSP);
     try {
       await openLink(ctx, params(req).token);
@@ -64,21 +72,26 @@ export async function videoidPageRoutes(app: FastifyInstance, opts: { ctx: Optim
     }
   });
 
-  app.get('/videoid/:token/session', { schema: hide }, async (req, reply) =>
+  app.get('/videoid/:token/session', { schema: hide, logSerializers }, async (req, reply) =>
     ok(reply, 'B', await linkSession(ctx, params(req).token), ''),
   );
 
-  app.post('/videoid/:token/accept', { schema: hide }, async (req, reply) => {
+  app.post('/videoid/:token/accept', { schema: hide, logSerializers }, async (req, reply) => {
     const out = await acceptTerms(ctx, params(req).token, req.body, { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '') });
     return ok(reply, 'B', { status: out.status, missing: out.missing }, '');
   });
 
-  app.post('/videoid/:token/identity', { schema: hide }, async (req, reply) => {
+  app.post('/videoid/:token/identity', { schema: hide, logSerializers }, async (req, reply) => {
     const out = await declareIdentity(ctx, params(req).token, req.body);
     return ok(reply, 'B', { status: out.status, missing: out.missing }, '');
   });
 
-  app.post('/videoid/:token/capture/:item', { schema: hide }, async (req, reply) => {
+  // Anything else under /videoid/ is a 404 whose log line does not carry a token either.
+  app.all('/videoid/*', { schema: hide, logSerializers }, async (req) => {
+    throw new AppError('API_ERR_NOT_FOUND', `Route ${req.method} /videoid/… not found`);
+  });
+
+  app.post('/videoid/:token/capture/:item', { schema: hide, logSerializers }, async (req, reply) => {
     const p = params(req);
     const max = p.item === 'video' ? ctx.videoid.maxVideoBytes : ctx.videoid.maxImageBytes;
     const out = await withFilePart(req, ['file'], max, (file) => uploadCapture(ctx, p.token, p.item, file));
