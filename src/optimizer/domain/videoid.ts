@@ -40,7 +40,7 @@ function text(v: unknown, name: string): string | undefined {
 function parseMode(v: unknown, dflt: VideoIdMode): VideoIdMode {
   if (v === undefined || v === null || v === '') return dflt;
   const s = String(v).trim().toLowerCase();
-  if (s === '1' || s === 'eidas') return 'eidas';
+  if (s === '1' || s === 'true' || s === 'eidas') return 'eidas';
   if (s === '2' || s === 'external') return 'external';
   throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid videoid_mode: use 1 or 'eidas' (hosted link), 2 or 'external'");
 }

@@ -238,3 +238,17 @@ test('legacy 2-step mode: validate (VIDEOREVIEW â†’ CREATED), then pl_approve (â
   assert.equal(await env.h.opt.ctx.videoid.store.byRequestPk(pk), null);
   assert.equal((await auditOf(env, pk)).filter((e) => e.action === 'videoid.evidence_deleted').length, 1);
 });
+
+test('evidence JSON and video sent concurrently both land under the request lock; the request ends VIDEOREVIEW', { timeout: 120_000 }, async () => {
+  const v = await createVideoId(env, '/api/v1', { videoid_mode: 'external', given_name: 'Pre', surname_1: 'Filled' });
+  const pk = v.request_pk;
+  const [ev, vid] = await Promise.all([
+    env.h.call('POST', `/api/v1/videoid/${pk}/evidences`, evidencesBody(env)),
+    uploadVideo(env, `/api/v1/videoid/${pk}/evidences/video`, env.media.webm),
+  ]);
+  assert.equal(ev.status, 200, JSON.stringify(ev.json));
+  assert.equal(vid.status, 200, JSON.stringify(vid.json));
+  assert.equal(await statusOf(env, pk), 'VIDEOREVIEW');
+  const sum = (await env.h.call('GET', `/api/v1/videoid/${pk}/evidences`)).json.details;
+  assert.deepEqual(Object.keys(sum.items).sort(), ['acceptance', 'document_front', 'document_owner', 'document_photo', 'document_rear', 'ocr_data', 'security_checks', 'similarity_level', 'video']);
+});
