@@ -210,7 +210,7 @@ export interface Settings {
   general: { environment: Environment; rootstore: string; configuration: string; usepdfclean: boolean };
   /** Our own: PAdES level (B-B, B-T, B-LT, B-LTA; docs/levels.md) and what a TSA/validation-data failure does; the async webhook target. */
   signature: { level: string; failure_policy?: string };
-  webhook: { url: string };
+  webhook: { url: string; format?: 'B' | 'C' };
   [section: string]: unknown;
 }
 

@@ -24,7 +24,7 @@ export function defaultSettings(): Settings {
     },
     general: { environment: 'sandbox', rootstore: 'uanataca', configuration: 'default', usepdfclean: false },
     signature: { level: 'B-T', failure_policy: 'fail-closed' },
-    webhook: { url: '' },
+    webhook: { url: '', format: 'C' },
   };
 }
 
@@ -71,7 +71,8 @@ const KNOWN: Record<string, Record<string, Check>> = {
     level: (v) => (LEVELS as readonly string[]).includes(v as string),
     failure_policy: (v) => (FAILURE_POLICIES as readonly unknown[]).includes(v),
   },
-  webhook: { url },
+  // format: payload shape of the RA-level webhook, "C" (request object) or "B" (request pk); docs/async.md.
+  webhook: { url, format: (v) => v === 'B' || v === 'C' },
   videoid: VIDEOID_SETTING_CHECKS,
 };
 

@@ -157,7 +157,7 @@ export async function emitStatusChange(ctx: OptimizerContext, pk: number, status
     }
     const settings = await ctx.settings.read();
     const raTarget = typeof settings.webhook?.url === 'string' ? settings.webhook.url : '';
-    const raFormat: WebhookFormat = (settings.webhook as { format?: string } | undefined)?.format === 'B' ? 'B' : 'C';
+    const raFormat: WebhookFormat = settings.webhook?.format === 'B' ? 'B' : 'C';
     const targets = new Map<string, WebhookFormat>();
     if (raTarget) targets.set(raTarget, raFormat);
     if (r.callback) targets.set(r.callback, stream.callbackFormat);

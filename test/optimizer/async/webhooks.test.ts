@@ -89,7 +89,9 @@ function checkSigned(hit: WebhookHit): void {
 }
 
 test('async flow: callback (Gen C shape) and RA webhook (Gen B shape) get CREATED, APPROVED, ENROLLED in order, HMAC-signed', async () => {
+  assert.equal((await h.call('POST', '/api/v1/settings', { webhook: { url: `${recv.url}/ra`, format: 'X' } })).status, 400);
   assert.equal((await h.call('POST', '/api/v1/settings', { webhook: { url: `${recv.url}/ra`, format: 'B' } })).status, 200);
+  assert.deepEqual((await h.call('GET', '/api/v1/settings')).json.details.webhook, { url: `${recv.url}/ra`, format: 'B' });
   const pk = await create('/oneshot/api/v1', { useasync: true, callback: `${recv.url}/cb?token=abc` });
   assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'approved');
   const { uid, sign } = await signFlow(pk, '/oneshot/api/v1');
