@@ -167,6 +167,37 @@ describe('levels with external TSAs and failures (real TSC)', () => {
   });
 });
 
+describe('async mode', () => {
+  test('a queued B-LTA signature is completed by the job with its DSS and document timestamp', async () => {
+    const tsc = await startRealTsc();
+    const h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
+    const dir = await mkdtemp(join(tmpdir(), 'oneshot-levels-async-'));
+    try {
+      const created = await h.call('POST', '/oneshot/api/v1/create', { ...PERSON, ...tsc.rao, profile: 'PFnubeNC', useasync: true });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const pk = created.json.details.pk as number;
+      const up = await h.upload(`/oneshot/api/v1/document/${pk}`, [{ name: 'f', filename: 'f.pdf', type: 'application/pdf', data: buildPdf({ pages: 2 }) }]);
+      assert.equal((await h.call('POST', `/oneshot/api/v1/otp/${pk}`)).status, 200);
+      const signed = await h.call('POST', `/oneshot/api/v1/sign/${pk}`, { secret: await tsc.lastOtp(pk), level: 'B-LTA' });
+      assert.equal(signed.status, 200, JSON.stringify(signed.json));
+      await h.opt.ctx.jobs.drain();
+      assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'signed');
+      const pdf = await h.call('GET', `/oneshot/api/v1/document/${pk}/${up.json.details.uid}?document_type=signed`);
+      const path = join(dir, 'a.pdf');
+      await writeFile(path, pdf.body);
+      const box = pdfboxVerify(path);
+      assert.equal(box.signatures[0]?.tstValid, true);
+      assert.equal(box.signatures[1]?.docTimestamp, true);
+      assert.equal(box.signatures[1]?.imprintMatches, true);
+      assert.ok(box.dss && box.dss.OCSPs >= 2 && box.dss.CRLs >= 2);
+    } finally {
+      await h.close();
+      await tsc.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('B-LT validation data unreachable', () => {
   let tscApp: TscApp;
   let h: Harness;
