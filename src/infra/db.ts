@@ -49,6 +49,10 @@ export async function migrate(db: Db, migrations: Record<string, Migration>, mig
     provider: { getMigrations: async () => migrations },
     migrationTableName: migrationTable,
     migrationLockTableName: `${migrationTable}_lock`,
+    // Several issues add migrations in parallel, named `<issue>_<timestamp>_…`: a database that
+    // already ran a later issue's migration must still take an earlier-named one added afterwards.
+    // Each migration touches only its own tables, so their relative order does not matter.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -14,7 +14,8 @@ import type { OptimizerContext } from './domain/context.js';
 import type { PdfEngine } from './domain/pdf-engine.js';
 import type { Cache, JobQueue, Lock, TscClient } from './domain/ports.js';
 import { SecretBox } from './domain/secret-box.js';
-import type { Logger } from './domain/async-ports.js';
+import type { CertificateEventFeed, Logger } from './domain/async-ports.js';
+import { pollCertificateEvents } from './domain/certificate-events.js';
 import { recoverSignJobs, runSignJob } from './domain/async-sign.js';
 import { deliverWebhooks, recoverWebhooks } from './domain/webhooks.js';
 import { ensureSandboxToken } from './domain/tokens.js';
@@ -29,7 +30,7 @@ import { InProcessLock, MemoryCache } from './adapters/memory-ops.js';
 import { PadesPdfEngine } from './adapters/pades-pdf-engine.js';
 import { BullMqJobQueue } from './adapters/bullmq-job-queue.js';
 import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
-import { KyselySignJobStore, KyselyWebhookOutbox } from './adapters/kysely-async-stores.js';
+import { KyselyFeedCursorStore, KyselySignJobStore, KyselyWebhookOutbox } from './adapters/kysely-async-stores.js';
 import { KyselyJobQueue } from './adapters/kysely-job-queue.js';
 import { KyselyLock } from './adapters/kysely-lock.js';
 import { RedisCache } from './adapters/redis-cache.js';
@@ -111,6 +112,10 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
       })
     : sqlJobs);
   const cache = deps.cache ?? (redis ? new RedisCache(redis) : new MemoryCache());
+  const httpTsc = new HttpTscClient({ baseUrl: config.tscUrl, apiKey: config.tscClientApiKey, timeoutMs: config.tscTimeoutMs });
+  // The certificate status feed (CERTIFICATE_REVOKED webhooks) comes from the same TSC; a test's
+  // replacement TSC client without the feed disables it.
+  const certEvents = deps.tsc ? (('certificateEvents' in deps.tsc ? deps.tsc : null) as CertificateEventFeed | null) : httpTsc;
   const clock = deps.clock ?? systemClock;
   const ltvTimeoutMs = Math.min(config.tscTimeoutMs, 10_000);
   const ctx: OptimizerContext = {
@@ -123,7 +128,7 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     settings: new FileSettingsStore(join(config.optimizerDir, 'settings.json'), {
       environment: config.environment, overrides: config.settingsOverrides,
     }),
-    tsc: deps.tsc ?? new HttpTscClient({ baseUrl: config.tscUrl, apiKey: config.tscClientApiKey, timeoutMs: config.tscTimeoutMs }),
+    tsc: deps.tsc ?? httpTsc,
     pdf: deps.pdf ?? new PadesPdfEngine(blobs),
     longTerm: deps.longTerm ?? {
       pdf: new PadesLongTermPdf(blobs),
@@ -152,6 +157,8 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
       log,
       staleMs: 2 * ac.leaseMs,
       signAttempts: ac.signAttempts,
+      certEvents,
+      cursors: new KyselyFeedCursorStore(db.kysely),
     },
     videoid: {
       store: new KyselyVideoIdStore(db.kysely),
@@ -185,7 +192,7 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
   // Recovery: jobs whose process died or whose queue entry was lost (Redis without persistence).
   const recovery = ac.recoveryIntervalMs > 0
     ? setInterval(() => {
-        void Promise.all([recoverSignJobs(ctx), recoverWebhooks(ctx, ac.leaseMs)])
+        void Promise.all([recoverSignJobs(ctx), recoverWebhooks(ctx, ac.leaseMs), pollCertificateEvents(ctx)])
           .catch((e) => log.warn({ err: (e as Error)?.message }, 'recovery sweep failed'));
       }, ac.recoveryIntervalMs)
     : null;

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 interface Held {
   path: string;
   release(): void;
+  /** True once the client's connection is closed (its process died). */
+  gone(): boolean;
 }
 
 export interface Forwarded {
@@ -29,6 +31,8 @@ export interface GateProxy {
   held(): string[];
   /** Lets everything held go on (a request whose client is gone is dropped, not forwarded). */
   releaseAll(): void;
+  /** Resolves once the clients of every held request have closed their connections. */
+  waitClientsGone(): Promise<void>;
   waitHeld(n?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,7 +44,7 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
   let holdReq: RegExp | null = null;
   let holdRes: RegExp | null = null;
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, path: string) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, clientGone: () => boolean) => {
     const u = httpRequest({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
@@ -52,7 +56,7 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
           res.writeHead(r.statusCode ?? 502, r.headers);
           res.end(answer);
         };
-        if (holdRes?.test(path)) held.push({ path, release: send });
+        if (holdRes?.test(path)) held.push({ path, release: send, gone: clientGone });
         else send();
       });
     });
@@ -64,6 +68,8 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
   };
 
   const server = createServer((req, res) => {
+    let closed = false;
+    req.socket.on('close', () => { closed = true; });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -72,14 +78,15 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
       if (holdReq?.test(path)) {
         held.push({
           path,
+          gone: () => closed,
           release: () => {
-            if (res.destroyed || req.socket.destroyed) return; // the client died: never reaches upstream
-            forward(req, res, body, path);
+            if (closed || res.destroyed || req.socket.destroyed) return; // the client died: never reaches upstream
+            forward(req, res, body, path, () => closed);
           },
         });
         return;
       }
-      forward(req, res, body, path);
+      forward(req, res, body, path, () => closed);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -95,6 +102,9 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
     held: () => held.map((h) => h.path),
     releaseAll() {
       for (const h of held.splice(0)) h.release();
+    },
+    async waitClientsGone() {
+      while (!held.every((h) => h.gone())) await new Promise((r) => setTimeout(r, 10));
     },
     async waitHeld(n = 1) {
       while (held.length < n) await new Promise((r) => setTimeout(r, 20));

@@ -5,6 +5,7 @@
  * are ever sent: no method here takes document bytes.
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
+import type { CertificateEventFeed, TscCertificateEvent } from '../domain/async-ports.js';
 import type { TscVideoIdClient } from '../domain/videoid-ports.js';
 import type {
   RaoCredentials, RaoInfo, TscClient, TscRequestObject, TscSignRequest, TscSignResult, TscSigningInfo,
@@ -18,7 +19,7 @@ export interface HttpTscClientOptions {
 
 type Json = Record<string, unknown>;
 
-export class HttpTscClient implements TscClient, TscVideoIdClient {
+export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEventFeed {
   constructor(private readonly opts: HttpTscClientOptions) {}
 
   private raoHeaders(c: RaoCredentials): Record<string, string> {
@@ -135,5 +136,11 @@ export class HttpTscClient implements TscClient, TscVideoIdClient {
       degraded: r.degraded === true,
       ...(typeof r.degradation_reason === 'string' ? { degradationReason: r.degradation_reason } : {}),
     };
+  }
+
+  /** GET /tsc/v1/events: certificate status changes after audit sequence `after` (issue 6). */
+  async certificateEvents(after: number, limit: number): Promise<{ events: TscCertificateEvent[]; next: number }> {
+    const r = (await this.call('GET', `/tsc/v1/events?after=${after}&limit=${limit}`)) as { events?: TscCertificateEvent[]; next?: number };
+    return { events: r.events ?? [], next: Number(r.next ?? after) };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type {
-  NewWebhookDelivery, SignJobRecord, SignJobState, SignJobStore, WebhookDelivery, WebhookFormat, WebhookOutbox,
+  FeedCursorStore, NewWebhookDelivery, SignJobRecord, SignJobState, SignJobStore, WebhookDelivery, WebhookFormat, WebhookOutbox,
   WebhookStreamState,
 } from '../domain/async-ports.js';
 import { ACTIVE_SIGN_JOB_STATES } from '../domain/async-ports.js';
@@ -188,5 +188,20 @@ export class KyselyWebhookOutbox implements WebhookOutbox {
   async list(pk: number): Promise<WebhookDelivery[]> {
     const rows = await this.db.selectFrom('opt_webhook_deliveries').selectAll().where('pk', '=', pk).orderBy('seq').orderBy('target').execute();
     return rows.map(delivery);
+  }
+}
+
+export class KyselyFeedCursorStore implements FeedCursorStore {
+  constructor(private readonly db: Kysely<OptimizerDb>) {}
+
+  async get(name: string): Promise<number> {
+    await this.db.insertInto('opt_feed_cursors').values({ name, position: 0 }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    const r = await this.db.selectFrom('opt_feed_cursors').select('position').where('name', '=', name).executeTakeFirstOrThrow();
+    return num(r.position);
+  }
+
+  async advance(name: string, from: number, to: number): Promise<boolean> {
+    const r = await this.db.updateTable('opt_feed_cursors').set({ position: to }).where('name', '=', name).where('position', '=', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 }

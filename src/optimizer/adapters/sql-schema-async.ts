@@ -69,6 +69,12 @@ export interface OptWebhookDeliveriesTable {
   delivered_at: string | null;
 }
 
+/** Positions in the TSC's event feed, shared by every Optimizer. */
+export interface OptFeedCursorsTable {
+  name: string;
+  position: number;
+}
+
 export const asyncMigrations: Record<string, Migration> = {
   '006_2026112801_async_jobs_webhooks': {
     async up(db: Kysely<any>) {
@@ -145,6 +151,18 @@ export const asyncMigrations: Record<string, Migration> = {
       for (const t of ['opt_webhook_deliveries', 'opt_webhook_streams', 'opt_sign_jobs', 'opt_locks', 'opt_jobs']) {
         await db.schema.dropTable(t).ifExists().execute();
       }
+    },
+  },
+  '006_2026112802_feed_cursors': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('opt_feed_cursors')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('opt_feed_cursors').ifExists().execute();
     },
   },
 };

@@ -5,7 +5,7 @@
  */
 import type { Kysely, Migration } from 'kysely';
 import {
-  asyncMigrations, type OptJobsTable, type OptLocksTable, type OptSignJobsTable, type OptWebhookDeliveriesTable,
+  asyncMigrations, type OptFeedCursorsTable, type OptJobsTable, type OptLocksTable, type OptSignJobsTable, type OptWebhookDeliveriesTable,
   type OptWebhookStreamsTable,
 } from './sql-schema-async.js';
 import { videoidMigrations, type OptSequencesTable, type OptVideoidsTable } from './sql-schema-videoid.js';
@@ -82,6 +82,7 @@ export interface OptimizerDb {
   opt_sign_jobs: OptSignJobsTable;
   opt_webhook_streams: OptWebhookStreamsTable;
   opt_webhook_deliveries: OptWebhookDeliveriesTable;
+  opt_feed_cursors: OptFeedCursorsTable;
   opt_videoids: OptVideoidsTable;
   opt_sequences: OptSequencesTable;
 }

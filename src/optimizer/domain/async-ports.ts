@@ -139,6 +139,31 @@ export interface WebhookPolicy {
   maxBackoffMs: number;
 }
 
+// ---------------------------------------------------------------- certificate events
+
+/** One entry of the TSC's certificate status feed (docs/tsc-api.md GET /tsc/v1/events). */
+export interface TscCertificateEvent {
+  seq: number;
+  type: 'CERTIFICATE_REVOKED';
+  at: string;
+  request_pk: number | null;
+  serial_number: string;
+  reason: string | null;
+  valid_from: string;
+  valid_to: string;
+}
+
+export interface CertificateEventFeed {
+  certificateEvents(after: number, limit: number): Promise<{ events: TscCertificateEvent[]; next: number }>;
+}
+
+/** Positions in feeds read by every Optimizer (compare-and-set, so they agree). */
+export interface FeedCursorStore {
+  get(name: string): Promise<number>;
+  /** Moves `name` from `from` to `to`; false when another process moved it first. */
+  advance(name: string, from: number, to: number): Promise<boolean>;
+}
+
 /** Structured log lines (pino-compatible); never document bytes, OTPs, secrets or identity data. */
 export interface Logger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -156,4 +181,7 @@ export interface AsyncDeps {
   staleMs: number;
   /** Attempts of a sign job on transient failures (TSC unreachable, request busy). */
   signAttempts: number;
+  /** The TSC's certificate status feed (CERTIFICATE_REVOKED webhooks); null: not followed. */
+  certEvents: CertificateEventFeed | null;
+  cursors: FeedCursorStore;
 }

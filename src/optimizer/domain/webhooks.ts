@@ -136,6 +136,8 @@ export interface StatusChangeExtra {
   eventType?: WebhookEventType;
   /** Initialises the stream when the request is new. */
   init?: { callbackFormat: WebhookFormat; scratchcard: string | null };
+  /** A fixed event id (events several processes may record, e.g. from the TSC's feed). */
+  eventId?: string;
 }
 
 /**
@@ -165,7 +167,7 @@ export async function emitStatusChange(ctx: OptimizerContext, pk: number, status
     for (let tries = 0; tries < 5; tries++) {
       if (stream.lastStatus === status && !extra.eventType) return; // already recorded (another process, a mirror)
       const previous = stream.lastStatus;
-      const eventId = randomUUID();
+      const eventId = extra.eventId ?? randomUUID();
       const at = ctx.clock.now();
       const eventType = extra.eventType ?? eventTypeOf(previous, status);
       const seq = await outbox.append(pk, previous, status, (n): NewWebhookDelivery[] =>

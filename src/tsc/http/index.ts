@@ -4,6 +4,7 @@ import { adminRoutes } from './admin-routes.js';
 import { bearerGuard } from './auth.js';
 import type { TscFastify, TscHttpContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { eventRoutes } from './event-routes.js';
 import { publicRoutes } from './public-routes.js';
 import { raoRoutes } from './rao-routes.js';
 import { tsaRoutes } from './tsa-routes.js';
@@ -23,6 +24,7 @@ export function registerTscHttp(app: TscFastify, ctx: TscHttpContext): void {
     raoRoutes(client, ctx);
     userRoutes(client, ctx);
     videoidRoutes(client, ctx);
+    eventRoutes(client, ctx);
   });
   adminRoutes(app, ctx);
 }

@@ -96,6 +96,7 @@ test('SIGKILL before the TSC call (SQLite): the restarted process completes the 
   await startAsync(opt.url, pk, otp);
   await gate.waitHeld(1);
   await opt.kill('SIGKILL');
+  await gate.waitClientsGone();
   gate.holdRequests(null);
   gate.releaseAll(); // its client is dead: dropped, never forwarded
 
@@ -174,6 +175,7 @@ test('SIGKILL while the TSC answer is in flight (PostgreSQL): the request is nev
   await startAsync(opt.url, pk, otp);
   await gate.waitHeld(1); // the TSC has signed; its answer waits here
   await opt.kill('SIGKILL');
+  await gate.waitClientsGone();
   gate.holdResponses(null);
   gate.releaseAll();
 

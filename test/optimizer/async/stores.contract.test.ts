@@ -14,7 +14,7 @@ import { migrate, openDatabase, type Db } from '../../../src/infra/db.js';
 import { OPT_MIGRATION_TABLE, optimizerMigrations, type OptimizerDb } from '../../../src/optimizer/adapters/sql-schema.js';
 import { KyselyJobQueue } from '../../../src/optimizer/adapters/kysely-job-queue.js';
 import { KyselyLock } from '../../../src/optimizer/adapters/kysely-lock.js';
-import { KyselySignJobStore, KyselyWebhookOutbox } from '../../../src/optimizer/adapters/kysely-async-stores.js';
+import { KyselyFeedCursorStore, KyselySignJobStore, KyselyWebhookOutbox } from '../../../src/optimizer/adapters/kysely-async-stores.js';
 import type { NewWebhookDelivery, SignJobRecord } from '../../../src/optimizer/domain/async-ports.js';
 import { createThrowawayDatabase } from '../../support/optimizer-pg.js';
 
@@ -221,6 +221,17 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         attempts: 0, next_attempt_at: 0, last_status: null, last_error: null, created_at: new Date().toISOString(), delivered_at: null,
       }).onConflict((oc) => oc.columns(['event_id', 'target']).doNothing()).execute();
       assert.equal((await o.list(11)).length, 6);
+    });
+
+    test('feed cursors: start at 0, move by compare-and-set only', async () => {
+      const a = new KyselyFeedCursorStore(db.kysely);
+      const b = new KyselyFeedCursorStore(kind === 'postgres' ? db2.kysely : db.kysely);
+      assert.equal(await a.get('feed'), 0);
+      assert.equal(await b.get('feed'), 0);
+      const [x, y] = await Promise.all([a.advance('feed', 0, 10), b.advance('feed', 0, 12)]);
+      assert.equal(Number(x) + Number(y), 1, 'one mover wins');
+      assert.equal(await a.get('feed'), x ? 10 : 12);
+      assert.equal(await a.advance('feed', 0, 20), false);
     });
   });
 }

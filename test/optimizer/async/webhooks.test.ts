@@ -18,6 +18,7 @@ import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { startHarness, type Harness } from '../../support/optimizer-harness.js';
 import { startWebhookReceiver, type WebhookHit, type WebhookReceiver } from '../../support/webhook-receiver.js';
 import { verifyWebhookSignature } from '../../../src/optimizer/domain/webhooks.js';
+import { pollCertificateEvents } from '../../../src/optimizer/domain/certificate-events.js';
 import { HttpWebhookSender, isPrivateAddress, webhookUrlProblem } from '../../../src/optimizer/adapters/http-webhook-sender.js';
 
 const SECRET = 'test-webhook-secret-0123456789abcdef';
@@ -283,4 +284,37 @@ test('private, loopback and link-local targets are refused unless allowed; the s
   } finally {
     await strict.close();
   }
+});
+
+test('a certificate revoked at the TSC becomes one CERTIFICATE_REVOKED event (TSC feed GET /tsc/v1/events)', async () => {
+  const pk = await create('/api/v1', { callback: `${recv.url}/rev` });
+  await signFlow(pk);
+  await recv.waitFor((hits) => of('/rev', pk)(hits).length >= 3);
+  const enrolled = of('/rev', pk)(recv.hits)[2]!.json;
+  const serial = enrolled.certificates[0].serial_number as string;
+  const admin = tsc.app.tsc.config.adminApiKey;
+  const rv = await fetch(`${tsc.directUrl}/tsc/v1/admin/certificates/${serial}/revoke`, {
+    method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'keyCompromise' }),
+  });
+  assert.equal(rv.status, 200, await rv.text());
+  // The feed as the TSC serves it (client key).
+  const feed = await (await fetch(`${tsc.directUrl}/tsc/v1/events?after=0`, { headers: { authorization: `Bearer ${tsc.apiKey}` } })).json() as any;
+  const ev = feed.events.find((e: any) => e.serial_number === serial);
+  assert.deepEqual({ ...ev, seq: 0, at: '' }, {
+    seq: 0, at: '', type: 'CERTIFICATE_REVOKED', request_pk: pk, serial_number: serial, reason: 'keyCompromise',
+    valid_from: ev.valid_from, valid_to: ev.valid_to,
+  });
+  assert.ok(feed.next >= ev.seq);
+  assert.equal((await fetch(`${tsc.directUrl}/tsc/v1/events`)).status, 401, 'client key required');
+  // Two pollers (two processes) read the same page: one event.
+  await Promise.all([pollCertificateEvents(h.opt.ctx), pollCertificateEvents(h.opt.ctx)]);
+  await recv.waitFor((hits) => of('/rev', pk)(hits).some((x) => x.json.event_type === 'CERTIFICATE_REVOKED'));
+  await pollCertificateEvents(h.opt.ctx);
+  await h.opt.ctx.jobs.drain();
+  const revoked = of('/rev', pk)(recv.hits).filter((x) => x.json.event_type === 'CERTIFICATE_REVOKED');
+  assert.equal(revoked.length, 1);
+  const body = revoked[0]!.json;
+  checkSigned(revoked[0]!);
+  assert.deepEqual([body.status, body.previous_status, body.request], ['ISSUED', 'ISSUED', pk]);
+  assert.deepEqual(body.certificates, [{ status: 'REVOKED', serial_number: serial, valid_from: enrolled.certificates[0].valid_from, valid_to: enrolled.certificates[0].valid_to }]);
 });
