@@ -155,6 +155,7 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
         maxBackoffMs: ac.webhookMaxBackoffMs,
       },
       log,
+      leaseMs: ac.leaseMs,
       staleMs: 2 * ac.leaseMs,
       signAttempts: ac.signAttempts,
       certEvents,

@@ -62,6 +62,21 @@ export class KyselySignJobStore implements SignJobStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  async claim(pk: number, owner: string, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    const r = await this.db
+      .updateTable('opt_sign_jobs')
+      .set({ run_owner: owner, run_lease_until: now + leaseMs })
+      .where('pk', '=', pk)
+      .where((eb) => eb.or([eb('run_owner', 'is', null), eb('run_owner', '=', owner), eb('run_lease_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async release(pk: number, owner: string): Promise<void> {
+    await this.db.updateTable('opt_sign_jobs').set({ run_owner: null, run_lease_until: null }).where('pk', '=', pk).where('run_owner', '=', owner).execute();
+  }
+
   async listStale(before: Date, limit: number): Promise<number[]> {
     const rows = await this.db
       .selectFrom('opt_sign_jobs')

@@ -42,6 +42,9 @@ export interface OptSignJobsTable {
   created_at: string;
   updated_at: string;
   updated_ms: number;
+  /** Run lease (migration 006_2026112803): the run working on the job and until when. */
+  run_owner: string | null;
+  run_lease_until: number | null;
 }
 
 export interface OptWebhookStreamsTable {
@@ -163,6 +166,16 @@ export const asyncMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('opt_feed_cursors').ifExists().execute();
+    },
+  },
+  '006_2026112803_sign_job_run_lease': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('opt_sign_jobs').addColumn('run_owner', 'varchar(32)').execute();
+      await db.schema.alterTable('opt_sign_jobs').addColumn('run_lease_until', 'bigint').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('opt_sign_jobs').dropColumn('run_lease_until').execute();
+      await db.schema.alterTable('opt_sign_jobs').dropColumn('run_owner').execute();
     },
   },
 };

@@ -46,6 +46,12 @@ export interface SignJobStore {
   get(pk: number): Promise<SignJobRecord | null>;
   /** Applies `patch` when the job is in `expect` (compare-and-set); returns whether it did. */
   update(pk: number, patch: Partial<Omit<SignJobRecord, 'pk' | 'createdAt'>>, expect: SignJobState): Promise<boolean>;
+  /**
+   * Takes (or renews) the job's run lease for `owner`: true when the job was free, its lease had
+   * run out, or `owner` already held it. One run per job at a time, across processes.
+   */
+  claim(pk: number, owner: string, leaseMs: number): Promise<boolean>;
+  release(pk: number, owner: string): Promise<void>;
   /** Active jobs whose last update is older than `before` (crash recovery). */
   listStale(before: Date, limit: number): Promise<number[]>;
   delete(pk: number): Promise<void>;
@@ -177,6 +183,8 @@ export interface AsyncDeps {
   sender: WebhookSender;
   webhook: WebhookPolicy;
   log: Logger;
+  /** Lease of a sign job run (renewed while it lives). */
+  leaseMs: number;
   /** A job without progress for this long is re-queued by recovery (another process died holding it). */
   staleMs: number;
   /** Attempts of a sign job on transient failures (TSC unreachable, request busy). */

@@ -46,10 +46,20 @@ export async function runSignJob(ctx: OptimizerContext, payload: unknown): Promi
   if (!Number.isSafeInteger(pk)) return;
   const first = await ctx.async.signJobs.get(pk);
   if (!first || !ACTIVE_SIGN_JOB_STATES.includes(first.state)) return;
-  // The request lock keeps one worker per request across processes; a dead holder's lease runs
-  // out on its own (adapters renew leases only while the holder lives).
-  const release = await ctx.lock.tryAcquire(`request:${pk}`, 30 * 60_000);
-  if (!release) return; // someone is on it; recovery re-queues the job if they die
+  // One run at a time per job, whatever happens to Redis: a lease on the job's own row in the
+  // database, renewed while this run lives (a killed run's lease runs out; recovery re-queues).
+  const { signJobs, leaseMs } = ctx.async;
+  const owner = randomBytes(8).toString('hex');
+  if (!(await signJobs.claim(pk, owner, leaseMs))) return;
+  const renew = setInterval(() => { void signJobs.claim(pk, owner, leaseMs).catch(() => false); }, Math.max(50, Math.floor(leaseMs / 3)));
+  renew.unref();
+  // The request lock also keeps cancel and other request work out while this run signs.
+  const release = await ctx.lock.tryAcquire(`request:${pk}`, 30 * 60_000).catch(() => null);
+  if (!release) {
+    clearInterval(renew);
+    await signJobs.release(pk, owner);
+    return; // someone is on the request; recovery re-queues the job if it stays idle
+  }
   try {
     const job = await ctx.async.signJobs.get(pk);
     if (!job || !ACTIVE_SIGN_JOB_STATES.includes(job.state)) return;
@@ -68,7 +78,9 @@ export async function runSignJob(ctx: OptimizerContext, payload: unknown): Promi
       await ctx.jobs.enqueue('sign', { pk }, { delayMs: delay, jobId: `sign-${pk}-${job.attemptTag}-retry-${runs}` });
     }
   } finally {
+    clearInterval(renew);
     await release();
+    await signJobs.release(pk, owner);
   }
 }
 
@@ -170,14 +182,13 @@ function plan(ctx: OptimizerContext, job: SignJobRecord): SignPlan {
 async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: PreparedRecord, submissions: number, e: unknown): Promise<void> {
   const pk = r.pk;
   if (isAppError(e) && e.code === 'REQ_ERR_ALREADY_ISSUED') {
-    // Only the lost answer of an earlier submission can have issued it (the request lock and the
-    // job record keep every other signer out): the TSC signed once, the signatures are gone.
-    await discardPrepared(ctx, prepared.targets);
-    await recordIssued(ctx, pk);
+    // Only the lost answer of an earlier submission can have issued it (the job lease keeps every
+    // other run out): the TSC signed once, the signatures are gone.
     const text = submissions > 1
       ? 'The certificate was issued but the signatures were lost: the Optimizer stopped while the Trusted Service Center answered. Sign the documents in a new request'
       : e.message;
-    await fail(ctx, pk, text, 'submitting');
+    if (!(await fail(ctx, pk, text, 'submitting'))) return; // the answer did arrive meanwhile: that run completes
+    await recordIssued(ctx, pk);
     await emitStatusChange(ctx, pk, 'ISSUED');
     return;
   }
@@ -188,17 +199,21 @@ async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: Pre
   if (!isAppError(e)) throw new Transient('Trusted Service Center call failed');
   // A definitive refusal (wrong or expired OTP, …): nothing was signed, the request stays
   // ENROLLREADY and the caller can ask for a new OTP and sign again.
-  await discardPrepared(ctx, prepared.targets);
   await fail(ctx, pk, e.message, 'submitting');
 }
 
-async function fail(ctx: OptimizerContext, pk: number, text: string, expect?: SignJobRecord['state']): Promise<void> {
+/**
+ * Ends the job `failed` if it is still in `expect` (compare-and-set: a job that moved on is left
+ * alone), then removes its work files and reports the error. Returns whether it failed the job.
+ */
+async function fail(ctx: OptimizerContext, pk: number, text: string, expect?: SignJobRecord['state']): Promise<boolean> {
   const job = await ctx.async.signJobs.get(pk);
-  if (!job) return;
+  if (!job || !ACTIVE_SIGN_JOB_STATES.includes(job.state) || (expect && job.state !== expect)) return false;
+  if (!(await ctx.async.signJobs.update(pk, { state: 'failed', planSealed: null, error: text }, job.state))) return false;
   if (job.prepared && job.state !== 'tsc_signed') await discardPrepared(ctx, (JSON.parse(job.prepared) as PreparedRecord).targets);
-  await ctx.async.signJobs.update(pk, { state: 'failed', planSealed: null, error: text }, expect ?? job.state);
   await ctx.requests.update(pk, { asyncStatus: `error: ${text}`, updatedAt: ctx.clock.now() });
   ctx.async.log.warn({ pk, error: text }, 'async sign failed');
+  return true;
 }
 
 /** Recovery: re-queue active jobs without progress for staleMs (their process died or their queue entry was lost). */

@@ -178,6 +178,17 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.ok(stale.includes(8) && !stale.includes(7));
       await s.delete(8);
       assert.equal(await s.get(8), null);
+      // Run lease: one run at a time; the holder renews; a lapsed lease is taken over.
+      assert.equal(await s.claim(7, 'run-a', 300), true);
+      assert.equal(await s.claim(7, 'run-b', 300), false);
+      assert.equal(await s.claim(7, 'run-a', 300), true, 'renewal by its holder');
+      await s.release(7, 'run-b'); // not the holder: nothing happens
+      assert.equal(await s.claim(7, 'run-b', 300), false);
+      await s.release(7, 'run-a');
+      assert.equal(await s.claim(7, 'run-b', 100), true);
+      await sleep(150);
+      assert.equal(await s.claim(7, 'run-c', 300), true, 'lapsed lease');
+      assert.equal(await s.claim(99, 'run-c', 300), false, 'no such job');
     });
 
     test('webhook outbox: status compare-and-set numbers events once; heads in order; due streams; outcomes', async () => {
