@@ -87,7 +87,9 @@ export async function recordFakeCamera(types: string[], ms: number): Promise<Rec
     }
     return out;
   } finally {
-    await new Promise((r) => server.close(r));
     await b.close();
+    // Chromium keeps an idle keep-alive connection: close it rather than wait for its timeout.
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 }
