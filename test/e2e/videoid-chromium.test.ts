@@ -116,6 +116,7 @@ test('Chromium (phone, fake camera) completes the hosted page; the request reach
   await page.click('#use-btn');
   await state(page, 'done');
   assert.equal(await page.getAttribute('#progress', 'value'), '100');
+  assert.ok(Number(await page.getAttribute('#upload', 'data-progress-events')) >= 1, 'XHR upload progress events fired');
   await shot(page, 'done');
 
   // Phone layout: nothing wider than the viewport.

@@ -69,7 +69,10 @@
         $('progress-text').textContent = pct + '%';
       };
       show(0);
+      var events = 0;
       xhr.upload.onprogress = function (ev) {
+        // The count is exposed for the browser test (progress comes from XHR upload events).
+        $('upload').setAttribute('data-progress-events', String(++events));
         if (ev.lengthComputable) show(Math.floor((ev.loaded / ev.total) * 100));
       };
       xhr.onload = function () {
