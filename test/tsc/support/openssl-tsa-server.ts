@@ -33,6 +33,14 @@ export async function startOpensslTsaServer(policy = '1.2.3.4.1'): Promise<Opens
   const ca = await opensslRootCa(d.dir);
   const tsa = await opensslTsa(ca, policy);
   let n = 0;
+  // `openssl ts -reply` reads, increments and rewrites its serial file: two replies at once race on
+  // it ("Error during serial number generation"), so replies are made one at a time.
+  let replying: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = replying.then(fn, fn);
+    replying = next.catch(() => undefined);
+    return next;
+  };
   const hanging = new Set<import('node:http').ServerResponse>();
   const state: OpensslTsaServer = {
     url: '', mode: 'up', requests: 0, authorizations: [], downAfter: null, rootPemPath: ca.rootCertPath, tsaCertPath: tsa.certPath,
@@ -64,7 +72,7 @@ export async function startOpensslTsaServer(policy = '1.2.3.4.1'): Promise<Opens
           await writeFile(d.path(`o${id}.bin`), createHash('sha256').update(`other ${id}`).digest());
           await opensslOk(['ts', '-query', '-data', d.path(`o${id}.bin`), '-sha256', '-cert', '-out', query]);
         }
-        await opensslOk(['ts', '-reply', '-config', tsa.configPath, '-queryfile', query, '-out', d.path(`r${id}.tsr`)]);
+        await oneAtATime(() => opensslOk(['ts', '-reply', '-config', tsa.configPath, '-queryfile', query, '-out', d.path(`r${id}.tsr`)]));
         res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(await readFile(d.path(`r${id}.tsr`)));
       } catch {
         res.writeHead(500).end();
