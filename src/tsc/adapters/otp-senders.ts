@@ -1,4 +1,4 @@
-/** Builds the sender of each OTP channel from the configuration (TSC_OTP_SENDER_* rules in docs/tsc.md). */
+/** Builds the sender of each OTP channel from the configuration (channel → sender rules: docs/tsc.md, "Configuration"). */
 import type { TscConfig } from '../config.js';
 import type { OtpChannel } from '../domain/context.js';
 import type { OtpSender } from '../domain/ports.js';

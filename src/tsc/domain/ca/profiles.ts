@@ -28,7 +28,7 @@ const PROFILES: Record<ProfileName, CertificateProfile> = {
   PFnubeNC: { name: 'PFnubeNC', qualified: false, policyOids: [OID_NCP], keyAlgorithm: 'EC-P256' },
 };
 
-/** The profile with an optional key-algorithm override (config TSC_KEY_ALGORITHM_<PROFILE>). */
+/** The profile with an optional key-algorithm override (config TSC_PROFILE_KEY_ALGORITHMS). */
 export function certificateProfile(name: ProfileName, overrides: Partial<Record<ProfileName, KeyAlgorithm>> = {}): CertificateProfile {
   const p = PROFILES[name];
   return overrides[name] ? { ...p, keyAlgorithm: overrides[name]! } : p;
