@@ -51,7 +51,9 @@ export function publicRoutes(app: TscFastify, ctx: TscHttpContext): void {
     });
   app.get('/ocsp/*', { schema: { tags: ['PKI'], summary: 'OCSP responder, GET form (base64 request in the path)', produces: ['application/ocsp-response'] } },
     async (req, reply) => {
-      const raw = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '');
+      // The router has already percent-decoded the path parameter; decoding again would turn a
+      // literal "%" (never part of base64) into a URIError, i.e. a 500 on bad input.
+      const raw = (req.params as Record<string, string>)['*'] ?? '';
       if (raw.length > 4096 || !/^[A-Za-z0-9+/=_-]*$/.test(raw)) throw new AppError('API_ERR_INVALID_PARAMETER', 'Malformed OCSP request');
       return ocspReply(new Uint8Array(Buffer.from(raw, raw.includes('-') || raw.includes('_') ? 'base64url' : 'base64')), reply);
     });

@@ -123,6 +123,12 @@ describe('revocation: CRL and OCSP', () => {
     await writeFile(join(work, 'resp.der'), get.rawPayload);
     const v = await opensslOk(['ocsp', '-respin', join(work, 'resp.der'), '-issuer', join(work, 'issuing.pem'), '-cert', certs[1]!.pem, '-CAfile', join(work, 'root.pem')]);
     assert.match(v.stdout, /: good/);
+    // The GET path is percent-decoded once (by the router): a "%" left after that is bad input, a 400, not a 500.
+    for (const bad of ['/ocsp/%25', '/ocsp/%25E0%25A4', '/ocsp/MEMw%25QTA']) {
+      const r = await t.app.inject({ method: 'GET', url: bad });
+      assert.equal(r.statusCode, 400, `${bad}: ${r.body}`);
+      assert.equal(r.json().error.code, 'API_ERR_INVALID_PARAMETER');
+    }
     const junk = await t.app.inject({ method: 'POST', url: '/ocsp', headers: { 'content-type': 'application/ocsp-request' }, payload: Buffer.from('not der') });
     assert.equal(junk.statusCode, 200);
     await writeFile(join(work, 'junk.der'), junk.rawPayload);
