@@ -125,6 +125,11 @@ export interface AuditEntry {
   requestPk: number | null;
   /** Field names, statuses, serials, counts: never identity data, OTPs, PINs or passwords. */
   details: Record<string, unknown>;
+  /**
+   * Set by a store when the stored details are not a JSON object (altered behind the service's
+   * back): `details` is then empty and the chain check reports the entry as broken.
+   */
+  detailsUnreadable?: true;
   prevHash: string;
   hash: string;
 }

@@ -230,6 +230,22 @@ for (const [name, make] of TEST_DBS) {
       assert.equal(v.ok === false && v.first_broken, 3);
     });
 
+    test('audit: details rewritten to text that is not a JSON object are reported, not a crash', async () => {
+      const k = s.db.kysely;
+      for (const junk of ['{"i":', 'null']) {
+        if (tdb.kind === 'postgres') {
+          await sql`alter table tsc_audit disable trigger tsc_audit_append_only`.execute(k);
+          await sql`update tsc_audit set details = ${junk} where seq = 2`.execute(k);
+          await sql`alter table tsc_audit enable trigger tsc_audit_append_only`.execute(k);
+        } else {
+          await sql`drop trigger if exists tsc_audit_no_update`.execute(k);
+          await sql`update tsc_audit set details = ${junk} where seq = 2`.execute(k);
+        }
+        const v = await verifyAuditChain(s.audit);
+        assert.deepEqual(v.ok === false && [v.first_broken, v.reason], [2, 'details are not a JSON object'], junk);
+      }
+    });
+
     test('appendAudit refuses detail keys that look like identity data or secrets', async () => {
       await assert.rejects(s.transaction((tx) => appendAudit(tx, clock, { actor: 'system', action: 'x', details: { otp: '123456' } })), /not allowed/);
       await assert.rejects(s.transaction((tx) => appendAudit(tx, clock, { actor: 'system', action: 'x', details: { email: 'a@b.c' } })), /not allowed/);

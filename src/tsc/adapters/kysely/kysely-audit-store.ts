@@ -5,14 +5,26 @@ import { num, type TscDatabase } from './schema.js';
 
 type Row = TscDatabase['tsc_audit'];
 
+/** The stored details, or null when the text is not a JSON object (a tampered row must not stop a reader). */
+function parseDetails(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 function toEntry(r: Row): AuditEntry {
+  const details = parseDetails(r.details);
   return {
     seq: num(r.seq),
     at: r.at,
     actor: r.actor,
     action: r.action,
     requestPk: r.request_pk,
-    details: JSON.parse(r.details) as Record<string, unknown>,
+    details: details ?? {},
+    ...(details === null ? { detailsUnreadable: true as const } : {}),
     prevHash: r.prev_hash,
     hash: r.hash,
   };

@@ -79,6 +79,7 @@ export async function verifyAuditChain(store: AuditStore, pageSize = 1000): Prom
       const broken = (reason: string): AuditVerification => ({ ok: false, entries: count, first_broken: expectedSeq, reason });
       if (e.seq !== expectedSeq) return { ok: false, entries: count, first_broken: expectedSeq, reason: `entry ${expectedSeq} is missing` };
       if (e.prevHash !== prevHash) return broken('prev_hash does not match the previous entry');
+      if (e.detailsUnreadable) return broken('details are not a JSON object');
       if (auditEntryHash(e) !== e.hash) return broken('content does not match its hash');
       prevHash = e.hash;
       expectedSeq++;
