@@ -19,14 +19,56 @@ for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) blocked.addSubnet(net, bits, 'ipv6');
+// fec0::/10 is the deprecated site-local range (RFC 3879), 100::/64 the discard prefix (RFC 6666).
+for (const [net, bits] of [['::', 128], ['::1', 128], ['100::', 64], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) {
+  blocked.addSubnet(net, bits, 'ipv6');
+}
+
+/** The 16 bytes of a well-formed IPv6 address (zone id dropped; a trailing dotted quad allowed). */
+function ipv6Bytes(address: string): Buffer {
+  let a = address.replace(/%.*$/, '');
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (quad) {
+    const [b0, b1, b2, b3] = quad.slice(1).map(Number) as [number, number, number, number];
+    a = `${a.slice(0, quad.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head, tail] = a.includes('::') ? a.split('::') as [string, string] : [a, null];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === null ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/**
+ * IPv4 addresses carried inside an IPv6 one that a host or a gateway on the way turns back into
+ * IPv4: IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1), NAT64 64:ff9b::/96 (RFC 6052) and the
+ * local-use 64:ff9b:1::/48 (RFC 8215), 6to4 2002:aabb:ccdd::/48 (RFC 3056). (IPv4-mapped
+ * ::ffff:a.b.c.d is matched by BlockList itself.)
+ */
+function embeddedIpv4(address: string): string | null {
+  const b = ipv6Bytes(address);
+  const v4 = (at: number) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  const zero = (from: number, to: number) => b.subarray(from, to).every((x) => x === 0);
+  if (zero(0, 12)) return v4(12);
+  if (zero(0, 8) && b.readUInt16BE(8) === 0xffff && zero(10, 12)) return v4(12); // SIIT ::ffff:0:a.b.c.d (RFC 2765)
+  if (b.readUInt32BE(0) === 0x0064ff9b && zero(4, 12)) return v4(12);
+  if (b.readUInt32BE(0) === 0x0064ff9b && b.readUInt16BE(4) === 1) return v4(12);
+  if (b.readUInt16BE(0) === 0x2002) return v4(2);
+  return null;
+}
 
 /** True for addresses a webhook may not reach unless private targets are allowed. */
 export function isPrivateAddress(address: string): boolean {
   const v = isIP(address);
   if (v === 4) return blocked.check(address, 'ipv4');
-  // BlockList matches IPv4-mapped IPv6 (::ffff:7f00:1, ::ffff:127.0.0.1) against the IPv4 rules.
-  if (v === 6) return blocked.check(address, 'ipv6');
+  if (v === 6) {
+    // BlockList matches IPv4-mapped IPv6 (::ffff:7f00:1, ::ffff:127.0.0.1) against the IPv4 rules.
+    if (blocked.check(address, 'ipv6')) return true;
+    const inner = embeddedIpv4(address);
+    return inner !== null && blocked.check(inner, 'ipv4');
+  }
   return true;
 }
 
