@@ -71,7 +71,11 @@ export function sendError(reply: FastifyReply, gen: ApiGen, err: AppError): Fast
     // "Invalid JSON" is the documented Gen B status text for unparsable bodies; the numeric prefix
     // keeps "HTTP code = numeric prefix" true for clients that parse it.
     const status = err.code === 'API_ERR_INVALID_JSON' ? '400 Invalid JSON' : statusLine(code);
-    return reply.send({ status, details: hasDetails ? err.details : message });
+    // Field validation errors are a 400 whose details the Gen B spec types as a string
+    // (ResponseObject: "Please use the mobile phone number with an international prefix",
+    // "Enter a valid email address"); the field map stays in Gen C's `details`.
+    const genBDetails = hasDetails && err.code !== 'REQ_ERR_INVALID_FIELD';
+    return reply.send({ status, details: genBDetails ? err.details : message });
   }
   return reply.send({ status: 'error', message, details: hasDetails ? err.details : null, code: err.code });
 }

@@ -67,6 +67,9 @@ test('Gen B responses match the published schemas', async () => {
   const req = await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', mobile_phone_number: '+34600000000', serial_number: '12345678Z', token: tok.json.details });
   assert.equal(req.status, 201);
   await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', token: tok.json.details }); // 400
+  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', mobile_phone_number: '600000000', token: tok.json.details }); // 400 prefix
+  await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'nope', mobile_phone_number: '+34600000000', token: tok.json.details }); // 400 email
+  await call('POST', '/api/v1/request', { surname_1: 'B', email: 'a@b.es', mobile_phone_number: '+34600000000', token: tok.json.details }); // 400 missing field
   await call('POST', '/api/v1/request', { given_name: 'A', surname_1: 'B', surname_2: 'C', email: 'a@b.es', mobile_phone_number: '+34600000000', serial_number: '12345678Z', ...RAO, pin: '0' }); // 403
   const pk = req.json.details as number;
   await call('GET', `/api/v1/request/${pk}`);
