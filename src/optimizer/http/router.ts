@@ -44,6 +44,17 @@ export async function buildHttp(ctx: OptimizerContext, opts: HttpOptions): Promi
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route runs (bad percent-encoding, an over-long path
+    // segment) get the API envelope too, never fastify's own JSON.
+    frameworkErrors: (err, req, reply) => {
+      const e = err.code === 'FST_ERR_BAD_URL'
+        ? new AppError('API_ERR_INVALID_PARAMETER', 'Invalid URL: bad percent-encoding in the path')
+        : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError('API_ERR_NOT_FOUND', 'Not Found: a path segment is too long')
+          : toAppError(err, ctx.limits);
+      if (e.httpStatus >= 500) req.log.error({ err: e.cause ?? e, code: e.code }, 'request failed');
+      return sendError(reply, genOfUrl(req.url), e);
+    },
   });
 
   // Body validation of `x-docs-only` schemas (multipart) is done by the use cases on the stream.

@@ -93,6 +93,11 @@ test('unknown uid, bad type and path tricks: 404/400, never a file outside the s
   await expectUnchanged(404, () => h.call('GET', '/api/v1/token/..%2Fmaster.key'), /^Token .* not found$/);
   await expectUnchanged(404, () => h.call('GET', '/api/v1/metadata/..%2F..%2Fmaster.key'), 'Metadata not found on disk');
   await expectUnchanged(404, () => h.call('GET', '/api/v1/metadata/%2e%2e'));
+  // Errors of the router itself come in the envelope of the prefix too.
+  await expectUnchanged(400, () => h.call('GET', `/api/v1/document/${pk}/original/%E0%A4%A`), 'Invalid URL: bad percent-encoding in the path');
+  const long = await h.call('GET', `/oneshot/api/v1/token/${'a'.repeat(300)}`);
+  assert.equal(long.status, 404);
+  assert.deepEqual(long.json, { status: 'error', message: 'Not Found: a path segment is too long', details: null, code: 'API_ERR_NOT_FOUND' });
 });
 
 test('uploads: non-PDF 415, encrypted and truncated PDFs refused, all-or-nothing', async () => {
