@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { HttpGatewayOtpSender } from '../../../src/tsc/adapters/otp/http-gateway-otp-sender.js';
 import { OutboxOtpSender } from '../../../src/tsc/adapters/otp/outbox-otp-sender.js';
+import { SmtpOtpSender } from '../../../src/tsc/adapters/otp/smtp-otp-sender.js';
+import { safeError } from '../../../src/tsc/app.js';
+import { AppError } from '../../../src/shared/errors.js';
 import { startTestTsc, createApprovedRequest, type TestTsc } from '../support/tsc-harness.js';
 import { requestOtp } from '../support/flow.js';
 
@@ -135,6 +138,29 @@ describe('OTP senders with local receivers', () => {
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
+  test('an SMTP refusal names no recipient in the error that reaches the log', async () => {
+    const refusing = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onRcptTo(addr, _session, cb) {
+        cb(Object.assign(new Error(`<${addr.address}>: Recipient address rejected`), { responseCode: 550 }));
+      },
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
+    const s = new SmtpOtpSender(`smtp://127.0.0.1:${(refusing.server.address() as AddressInfo).port}`, 'otp@tsc.test');
+    try {
+      const err = await s.send({ requestPk: 1, channel: 'email', to: 'maria.nunez@example.com', code: '123456', language: 'EN', at: new Date() }).then(
+        () => assert.fail('the refusal must reject'), (e: unknown) => e as Error);
+      assert.equal(err.message, 'SMTP delivery failed (EENVELOPE 550)');
+      // What the TSC logs for a failed OTP delivery: the AppError with this error as its cause.
+      const logged = JSON.stringify(safeError(new AppError('OTP_ERR_DELIVERY_FAILED', 'The confirmation code could not be delivered', undefined, { cause: err })));
+      assert.ok(!logged.includes('maria.nunez'), logged);
+      assert.match(logged, /EENVELOPE 550/);
+    } finally {
+      s.close();
+      await new Promise<void>((r) => refusing.close(() => r()));
     }
   });
 

@@ -16,7 +16,16 @@ export class SmtpOtpSender implements OtpSender {
 
   async send(m: OtpMessage): Promise<void> {
     const text = otpText(m.language);
-    await this.transport.sendMail({ from: this.from, to: m.to, subject: text.subject, text: text.body(m.code, m.requestPk) });
+    try {
+      await this.transport.sendMail({ from: this.from, to: m.to, subject: text.subject, text: text.body(m.code, m.requestPk) });
+    } catch (e) {
+      // nodemailer's messages quote the server's reply, which names the recipient ("550 <a@b>: …"),
+      // and the error ends up in the log as the cause: keep only the codes (DESIGN.md §5).
+      const x = e as { code?: unknown; responseCode?: unknown };
+      const code = typeof x.code === 'string' ? x.code : 'ESMTP';
+      const reply = typeof x.responseCode === 'number' ? ` ${x.responseCode}` : '';
+      throw Object.assign(new Error(`SMTP delivery failed (${code}${reply})`), { code });
+    }
   }
 
   close(): void {
