@@ -53,14 +53,13 @@ export async function createToken(
   const pin = optString(input.pin, 'pin');
   const env = await resolveEnvironment(ctx, input.env);
   const fingerprint = ctx.secrets.fingerprint('token', username, password, pin, env);
-  if (await ctx.tokens.findByFingerprint(fingerprint)) {
-    throw new AppError('TOKEN_ERR_ALREADY_EXISTS', 'A token with these credentials already exist!');
-  }
+  const duplicate = () => new AppError('TOKEN_ERR_ALREADY_EXISTS', 'A token with these credentials already exist!');
+  if (await ctx.tokens.findByFingerprint(fingerprint)) throw duplicate();
   const creds: RaoCredentials = { username, ...(password ? { password } : {}), ...(pin ? { pin } : {}) };
   const rao = await ctx.tsc.verifyRao(creds);
   const uid = opts.uid ?? (gen === 'C' ? dashedUid() : hexUid());
   if (!isUid(uid)) throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid token uid');
-  await ctx.tokens.insert({
+  const record: TokenRecord = {
     uid,
     username,
     passwordSealed: password ? ctx.secrets.seal(password, `token:${uid}:password`) : null,
@@ -71,7 +70,15 @@ export async function createToken(
     raoId: rao.raoId,
     registrationAuthority: rao.registrationAuthority,
     createdAt: ctx.clock.now(),
-  });
+  };
+  try {
+    await ctx.tokens.insert(record);
+  } catch (e) {
+    // Two concurrent creations with the same credentials both passed the check above (the TSC
+    // call sits in between): the unique fingerprint lets one in, the other is the documented 400.
+    if (await ctx.tokens.findByFingerprint(fingerprint)) throw duplicate();
+    throw e;
+  }
   return uid;
 }
 

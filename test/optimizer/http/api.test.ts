@@ -104,6 +104,15 @@ test('tokens: create (verified by the TSC), ids per generation, booleans only, d
   assert.equal((await h.call('DELETE', '/api/v1/token/../../etc')).status, 404);
 });
 
+test('tokens: two concurrent creations with the same credentials: one token, the other the documented 400', async () => {
+  assert.equal((await h.call('DELETE', '/api/v1/tokens')).status, 200);
+  const [a, b] = await Promise.all([0, 1].map(() => h.call('POST', '/api/v1/token', { ...RAO, env: 'sandbox' })));
+  assert.deepEqual([a!.status, b!.status].sort(), [200, 400], JSON.stringify([a!.json, b!.json]));
+  const refused = a!.status === 400 ? a! : b!;
+  assert.equal(refused.json.details, 'A token with these credentials already exist!');
+  assert.equal(Object.keys((await h.call('GET', '/api/v1/tokens')).json.details).length, 1);
+});
+
 async function newRequest(gen: 'B' | 'C' = 'B'): Promise<number> {
   const r = gen === 'B'
     ? await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, profile: 'PFnubeNC' })
