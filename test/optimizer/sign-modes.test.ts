@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildPdf } from '../support/pdf-build.js';
 import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../support/fake-tsc.js';
 import { startHarness, type Harness } from '../support/optimizer-harness.js';
+import type { Lock } from '../../src/optimizer/domain/ports.js';
 
 let tsc: FakeTsc;
 let h: Harness;
@@ -45,6 +46,41 @@ test('two concurrent /sign calls for one request: one signs, the other is refuse
     tsc.signDelayMs = 0;
   }
   assert.equal(tsc.requests.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`).length, 1);
+});
+
+/** A lock that makes a second caller wait for the holder (a lock freed just as another call asks). */
+class QueueingLock implements Lock {
+  private readonly tails = new Map<string, Promise<void>>();
+  async tryAcquire(key: string): Promise<() => Promise<void>> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let free!: () => void;
+    const mine = new Promise<void>((r) => (free = r));
+    this.tails.set(key, prev.then(() => mine));
+    await prev;
+    return async () => free();
+  }
+}
+
+test('a /sign that gets the lock just after another one signed sees ISSUED and does not call the TSC again', async () => {
+  const h2 = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey, deps: () => ({ lock: new QueueingLock() }) });
+  try {
+    const pk = (await h2.call('POST', '/api/v1/request', { ...PERSON, ...FAKE_RAO })).json.details as number;
+    await h2.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'a.pdf', type: 'application/pdf', data: buildPdf() }]);
+    assert.equal((await h2.call('POST', `/api/v1/otp/${pk}`)).status, 200);
+    const code = tsc.otps.get(pk)!;
+    tsc.signDelayMs = 200;
+    let a, b;
+    try {
+      [a, b] = await Promise.all([h2.call('POST', `/api/v1/sign/${pk}`, { secret: code }), h2.call('POST', `/api/v1/sign/${pk}`, { secret: code })]);
+    } finally {
+      tsc.signDelayMs = 0;
+    }
+    assert.deepEqual([a.status, b.status].sort(), [200, 412], JSON.stringify([a.json, b.json]));
+    assert.equal((a.status === 412 ? a : b).json.details, 'Request already in ISSUED status');
+    assert.equal(tsc.requests.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`).length, 1);
+  } finally {
+    await h2.close();
+  }
 });
 
 test('async mode: /sign answers early, the job signs, async/status follows', async () => {

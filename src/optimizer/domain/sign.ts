@@ -199,31 +199,28 @@ async function signingInfo(ctx: OptimizerContext, profile: string, level: string
 }
 
 export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: string, body: unknown): Promise<SignOutcome> {
-  const r = await requireRequest(ctx, rawPk, (pk) => `Request ${pk} not found. Cannot sign documents`);
+  const notFound = (pk: string) => `Request ${pk} not found. Cannot sign documents`;
+  const { pk } = await requireRequest(ctx, rawPk, notFound);
   const b: Obj = isObj(body) ? body : {};
-  if (r.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
-  if (r.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status} -> ISSUED`);
-  const docs = await ctx.documents.list(r.pk);
-  const p = await plan(ctx, gen, r, b, docs);
-  if (docs.length === 0) throw new AppError('DOC_ERR_NOT_FOUND', 'No documents found for specified Request');
-
-  const release = await ctx.lock.tryAcquire(`request:${r.pk}`, 10 * 60_000);
-  if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${r.pk}`);
-  if (r.useAsync) {
-    try {
-      await queueSign(ctx, r, p);
-    } finally {
-      await release();
-    }
-    return { queued: true };
-  }
-  let level: LevelOutcome;
+  const release = await ctx.lock.tryAcquire(`request:${pk}`, 10 * 60_000);
+  if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
   try {
-    level = await runSign(ctx, r, docs, p);
+    // Status and documents are read under the lock: a sign that finished while this call waited
+    // (or a document deleted meanwhile) is seen here, not by the TSC or the PDF engine.
+    const r = await requireRequest(ctx, pk, notFound);
+    if (r.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
+    if (r.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status} -> ISSUED`);
+    const docs = await ctx.documents.list(r.pk);
+    const p = await plan(ctx, gen, r, b, docs);
+    if (docs.length === 0) throw new AppError('DOC_ERR_NOT_FOUND', 'No documents found for specified Request');
+    if (r.useAsync) {
+      await queueSign(ctx, r, p);
+      return { queued: true };
+    }
+    return { queued: false, level: await runSign(ctx, r, docs, p) };
   } finally {
     await release();
   }
-  return { queued: false, level };
 }
 
 /** The plan as JSON (async jobs keep it sealed in the relational database). */
