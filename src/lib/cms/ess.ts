@@ -10,7 +10,8 @@
  */
 import { digestAlgorithmDer, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo } from './certificate-info.js';
-import { children, content, explicit, octetString, readOid, readRoot, seq, slice, TAG, type Bytes, parsing } from './der.js';
+import { bytesEqual, children, content, explicit, octetString, readOid, readRoot, seq, slice, TAG, type Bytes, parsing } from './der.js';
+import { OID } from './oids.js';
 import type { DigestAlgorithmName } from './signer.js';
 
 /** The attribute value (one SigningCertificateV2) for `certificate`, hashed with `hashAlg`. */
@@ -60,3 +61,33 @@ function parseSigningCertificateV2Unchecked(value: Bytes): EssCertId[] {
     return out;
   });
 }
+
+/**
+ * Why the ESS attributes of a signer do not bind `certificate`, or null. RFC 3161 §2.4.1 (with
+ * RFC 5816 §2.2.1) requires a time-stamp token to carry signing-certificate (v1, SHA-1) or
+ * signing-certificate-v2, and RFC 5035 §3 says their first ESSCertID identifies the signer's
+ * certificate: its hash, and its issuerSerial when present, must match.
+ */
+export function essSigningCertificateProblem(signedAttrs: readonly { oid: string; values: Bytes[] }[], certificate: Bytes): string | null {
+  const v2 = signedAttrs.find((a) => a.oid === OID.signingCertificateV2)?.values[0];
+  const v1 = v2 ? undefined : signedAttrs.find((a) => a.oid === OID.signingCertificate)?.values[0];
+  if (!v2 && !v1) return 'no ESS signing-certificate attribute';
+  let first: EssCertId | undefined;
+  try {
+    // v1's ESSCertID has no hashAlgorithm field, so the v2 reader sees the same shape with its default.
+    first = parseSigningCertificateV2((v2 ?? v1)!)[0];
+  } catch {
+    return 'malformed ESS signing-certificate attribute';
+  }
+  if (!first) return 'empty ESS signing-certificate attribute';
+  const alg = v1 ? 'sha1' : first.hashAlgorithm;
+  if (alg !== 'sha1' && alg !== 'sha256' && alg !== 'sha384' && alg !== 'sha512') return `unsupported ESS certHash algorithm ${alg}`;
+  if (!bytesEqual(first.certHash, hash(alg, certificate))) return 'ESS signing-certificate does not name the signer certificate';
+  if (first.serialNumberHex !== undefined) {
+    const info = certificateInfo(certificate);
+    if (first.serialNumberHex !== info.serialNumberHex || (first.issuer && !bytesEqual(first.issuer, info.issuer)))
+      return 'ESS issuerSerial does not match the signer certificate';
+  }
+  return null;
+}
+

@@ -7,7 +7,7 @@ export {
 } from './algorithms.js';
 export { certificateInfo, subjectKeyIdentifierOf, type CertificateInfo } from './certificate-info.js';
 export { certificateUrls, type CertificateUrls } from './certificate-urls.js';
-export { signingCertificateV2, parseSigningCertificateV2, type EssCertId } from './ess.js';
+export { signingCertificateV2, parseSigningCertificateV2, essSigningCertificateProblem, type EssCertId } from './ess.js';
 export {
   encodeSignedAttributes, encodeAttribute, decodeAttributes, attributeValue, octetStringContent,
   type AttributeSpec, type DecodedAttribute, type SignatureProfile, type SignedAttributesInput,

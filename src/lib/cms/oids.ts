@@ -8,6 +8,8 @@ export const OID = {
   signingTime: '1.2.840.113549.1.9.5',
   // RFC 5035 §3 (ESS signing-certificate-v2), RFC 3161 §2.4.2 / RFC 5816 (TSTInfo content type)
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  // RFC 2634 §5.4 (ESS signing-certificate v1, SHA-1 certHash; what RFC 3161 §2.4.1 names)
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
   signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
   tstInfo: '1.2.840.113549.1.9.16.1.4',
   // RFC 5754 §2 (SHA-2), NIST CSOR

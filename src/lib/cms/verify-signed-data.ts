@@ -8,6 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { DIGEST_LENGTH, digestNameOfOid, hash } from './algorithms.js';
 import { certificateInfo, subjectKeyIdentifierOf } from './certificate-info.js';
 import { bytesEqual, children, readOid, readRoot } from './der.js';
+import { essSigningCertificateProblem } from './ess.js';
 import { OID } from './oids.js';
 import { parseSignedData, type ParsedSignedData } from './signed-data-parser.js';
 import { parseTimeStampResp, type TstInfo } from './tsp.js';
@@ -119,6 +120,10 @@ export function checkTimeStampResp(respDer: Uint8Array, expect: CheckTimeStampRe
     const problem = tsaCertificateProblem(verified.signerCertificate, tst.genTime);
     if (problem) bad(problem);
   }
+  // RFC 3161 §2.4.1 / RFC 5816: the token binds its TSA certificate (relying parties such as
+  // `openssl ts -verify` refuse a token that does not, so it must never be embedded).
+  const ess = essSigningCertificateProblem(verified.signedData.signerInfos[0]!.signedAttrs, verified.signerCertificate);
+  if (ess) bad(ess);
   return { token, tstInfo: tst, tsaCertificate: verified.signerCertificate };
 }
 

@@ -91,3 +91,56 @@ test('checkTimeStampResp refuses a token whose signer certificate is not a TSA c
   // The cryptography itself is fine: without the certificate rule the token is accepted.
   assert.deepEqual(checkTimeStampResp(resp, { digestAlgorithm: 'sha256', messageImprint: imprint, checkTsaCertificate: false }).tsaCertificate, s.cert);
 });
+
+test('checkTimeStampResp requires the ESS signing-certificate binding of the TSA certificate (RFC 3161 §2.4.1, RFC 5816)', async () => {
+  const { OID, encodeAttribute, encodeTstInfo, parseTimeStampReq, signingCertificateV2 } = await import('../../../src/lib/cms/index.js');
+  const { assembleSignedDataWith } = await import('../../../src/lib/cms/signed-data.js');
+  const { octetString, oid, seq, setOf, smallInteger } = await import('../../../src/lib/cms/der.js');
+  const imprint = sha256(content);
+
+  // openssl ts -reply with ess_cert_id_alg = sha1 writes the v1 attribute (SHA-1 certHash): accepted.
+  const v1Config = tmp.path('ossl-tsa-v1.cnf');
+  await (await import('node:fs/promises')).writeFile(v1Config, (await readFile(tsa.configPath, 'utf8')).replace('ess_cert_id_alg = sha256', 'ess_cert_id_alg = sha1'));
+  const q = await tmp.write('q-ess.tsq', buildTimeStampReq({ digestAlgorithm: 'sha256', messageImprint: imprint }));
+  const rPath = tmp.path('r-ess-v1.tsr');
+  const r = await openssl(['ts', '-reply', '-config', v1Config, '-queryfile', q, '-out', rPath]);
+  assert.equal(r.code, 0, r.stderr);
+  const v1Resp = new Uint8Array(await readFile(rPath));
+  const v1Attrs = (await import('../../../src/lib/cms/index.js')).parseTimeStampResp(v1Resp).token!;
+  assert.ok(Buffer.from(v1Attrs).includes(Buffer.from(oid(OID.signingCertificate))), 'openssl wrote signing-certificate v1');
+  assert.deepEqual(checkTimeStampResp(v1Resp, { digestAlgorithm: 'sha256', messageImprint: imprint }).tsaCertificate, tsa.certDer);
+
+  // Tokens we sign ourselves with a correct TSA certificate, differing only in the ESS attribute.
+  const req = parseTimeStampReq(buildTimeStampReq({ digestAlgorithm: 'sha256', messageImprint: imprint }));
+  const tstInfo = encodeTstInfo({ request: req, policy: '1.2.3.4.1', serialNumber: randomBytes(8), genTime: new Date(), tsaCertificate: pki.tsa.cert });
+  const respWith = async (ess: Uint8Array[]) => {
+    const signedAttributes = setOf([
+      encodeAttribute({ oid: OID.contentType, values: [oid(OID.tstInfo)] }),
+      encodeAttribute({ oid: OID.messageDigest, values: [octetString(sha256(tstInfo))] }),
+      ...ess,
+    ]);
+    const signature = await pki.tsa.signer.sign(signedAttributes, 'sha256');
+    const token = assembleSignedDataWith(
+      { signedAttributes, signature, signerCertificate: pki.tsa.cert, certificates: [], digestAlgorithm: 'sha256', keyAlgorithm: pki.tsa.signer.keyAlgorithm },
+      { contentType: OID.tstInfo, content: tstInfo },
+    );
+    return seq(seq(smallInteger(0)), token);
+  };
+  const noEss = await respWith([]);
+  const refused = (why: RegExp) => (e: unknown) => e instanceof AppError && e.code === 'TSA_ERR_BAD_RESPONSE' && why.test(e.message);
+  const expect = { digestAlgorithm: 'sha256' as const, messageImprint: imprint };
+  const good = await respWith([encodeAttribute({ oid: OID.signingCertificateV2, values: [signingCertificateV2(pki.tsa.cert)] })]);
+  assert.ok(checkTimeStampResp(good, expect));
+  assert.throws(() => checkTimeStampResp(noEss, expect), refused(/no ESS signing-certificate/));
+  const other = await pki.issueSigner({ algorithm: 'EC-P256' });
+  const wrong = await respWith([encodeAttribute({ oid: OID.signingCertificateV2, values: [signingCertificateV2(other.cert)] })]);
+  assert.throws(() => checkTimeStampResp(wrong, expect), refused(/does not name the signer certificate/));
+  // An independent verifier agrees: the well-bound token passes, the other two do not.
+  const pems = await pki.writePems(tmp.dir);
+  const untrusted = await tmp.write('ess-untrusted.pem', (await readFile(pems.issuing, 'utf8')) + (await readFile(pems.tsa, 'utf8')));
+  for (const [name, resp, ok] of [['good-ess', good, true], ['no-ess', noEss, false], ['wrong-ess', wrong, false]] as const) {
+    const tokenPath = await tmp.write(`${name}.tst`, (await import('../../../src/lib/cms/index.js')).parseTimeStampResp(resp).token!);
+    const v = await openssl(['ts', '-verify', '-token_in', '-in', tokenPath, '-digest', Buffer.from(imprint).toString('hex'), '-CAfile', pems.root, '-untrusted', untrusted]);
+    assert.equal(v.code === 0, ok, `${name}: openssl ts -verify ${v.stdout}${v.stderr}`);
+  }
+});
