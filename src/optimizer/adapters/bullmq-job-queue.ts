@@ -24,6 +24,8 @@ export interface BullMqJobQueueOptions {
   /** lockDuration and stalledInterval of the worker (default 30 s). */
   leaseMs?: number;
   concurrency?: number;
+  /** Attempts of a job whose handler throws (default 5; backoff 1 s, 2 s, 4 s …), as the database queue. */
+  attempts?: number;
   /** Longest wait for an add before falling back (default 1000 ms). */
   addTimeoutMs?: number;
   onError?: (where: string, e: unknown) => void;
@@ -77,9 +79,13 @@ export class BullMqJobQueue implements JobQueue {
       maxStalledCount: 10,
       drainDelay: 1,
       removeOnComplete: { count: 0 },
-      removeOnFail: { count: 1000 },
+      // A failed job is dropped like a completed one: BullMQ refuses a new job under the id of a job
+      // it still holds, and recovery re-queues under fixed ids (`…-recover`), so a kept failed job
+      // would silence that stream's recovery for good. The database queue resets failed ids alike.
+      removeOnFail: { count: 0 },
     });
     this.worker.on('error', (e) => this.opts.onError?.('worker', e));
+    this.worker.on('failed', (job, e) => this.opts.onError?.(`job ${job?.name ?? '?'} (attempt ${job?.attemptsMade ?? '?'})`, e));
     this.fallback.start();
   }
 
@@ -101,7 +107,7 @@ export class BullMqJobQueue implements JobQueue {
           this.queue.add(name, payload, {
             ...(opts.jobId ? { jobId: opts.jobId } : {}),
             ...(opts.delayMs ? { delay: Math.max(0, Math.floor(opts.delayMs)) } : {}),
-            attempts: 5,
+            attempts: this.opts.attempts ?? 5,
             backoff: { type: 'exponential', delay: 1000 },
           }),
           new Promise((_, reject) => {

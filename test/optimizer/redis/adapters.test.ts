@@ -6,6 +6,7 @@
  * while Redis is down, and a job of a worker that died is run by another after its lease).
  */
 import { test, before, after } from 'node:test';
+import { Queue, type ConnectionOptions } from 'bullmq';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -155,6 +156,41 @@ test('BullMqJobQueue: runs jobs from Redis, de-duplicates ids, delays; falls bac
     assert.equal(q.stats.addedToRedis, 4, 'BullMQ again after the restart');
   } finally {
     await q.close();
+  }
+});
+
+test('BullMqJobQueue: a job id whose job failed every attempt can be queued again (as in the database queue)', async () => {
+  const h = handle();
+  await until(() => h.ready());
+  const fallback = new KyselyJobQueue(db.kysely, { pollMs: 20, maxAttempts: 1 });
+  const q = new BullMqJobQueue(h, fallback, { leaseMs: 1000, prefix: 'oneshot:bullfail', attempts: 1 });
+  const inspect = new Queue('oneshot-jobs', { connection: h.options() as ConnectionOptions, prefix: 'oneshot:bullfail' });
+  const seen: string[] = [];
+  let failures = 0;
+  q.register('flaky', async (p) => {
+    const n = (p as { n: number }).n;
+    seen.push(`run ${n}`);
+    if (n === 1) {
+      failures++;
+      throw new Error('first run fails');
+    }
+  });
+  q.start();
+  try {
+    // Recovery re-queues under fixed ids (e.g. `webhook-<pk>-<target>-recover`): once one of them
+    // has failed, the next one must run, not be dropped as a duplicate of the failed job.
+    await q.enqueue('flaky', { n: 1 }, { jobId: 'recover-me' });
+    await until(() => failures === 1);
+    await until(async () => ['failed', 'unknown'].includes(await inspect.getJobState('recover-me')));
+    await q.enqueue('flaky', { n: 2 }, { jobId: 'recover-me' });
+    const queued = await inspect.getJob('recover-me');
+    assert.ok(seen.length === 2 || queued?.data?.n === 2, `the second job was dropped (${JSON.stringify(queued?.data)} is queued)`);
+    await until(() => seen.length === 2);
+    assert.deepEqual(seen, ['run 1', 'run 2']);
+    assert.equal(q.stats.addedToRedis, 2);
+  } finally {
+    await q.close();
+    await inspect.close();
   }
 });
 
