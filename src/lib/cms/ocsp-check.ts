@@ -69,6 +69,12 @@ export function checkOcspResponse(der: Uint8Array, expect: CheckOcspExpectation)
 
   const at = (expect.at ?? new Date()).getTime();
   const skew = (expect.skewSeconds ?? 300) * 1000;
+  if (delegated) {
+    // RFC 6960 §3.2 item 4: the signer must be *currently* authorised — a delegated responder's
+    // certificate outside its validity is not (its ocsp-nocheck makes expiry the only limit).
+    const r = certificateInfo(responderCertificate);
+    if (at + skew < r.notBefore.getTime() || at - skew > r.notAfter.getTime()) bad('the responder certificate is not valid at the checked time');
+  }
   if (single.thisUpdate.getTime() > at + skew) bad('thisUpdate is in the future');
   if (single.nextUpdate && single.nextUpdate.getTime() < at - skew) bad('response is stale (nextUpdate passed)');
   return { response, single, responderCertificate };

@@ -182,6 +182,23 @@ test('checkOcspResponse accepts delegated and CA-signed responses, refuses the u
   } finally {
     await other.close();
   }
+  // A fresh answer from a delegated responder whose certificate has expired (RFC 6960 §3.2 item 4).
+  const old = await createTestPki({ now: new Date(Date.now() - 2 * 365 * 86400_000) }); // its responder certificate lived one year
+  try {
+    const oldEe = await old.issueSigner({ notBefore: new Date(Date.now() - 60_000) });
+    const certId = certIdFor(old.issuing.cert, oldEe.info.serialNumberHex);
+    const fresh = await buildOcspResponse({
+      responses: [{ certId, certStatus: { status: 'good' }, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) }],
+      responderCertificate: old.ocsp.cert, signer: old.ocsp.signer, producedAt: new Date(),
+    });
+    const oldExpect = { issuerCertificate: old.issuing.cert, serialNumberHex: oldEe.info.serialNumberHex };
+    assert.throws(() => checkOcspResponse(fresh, oldExpect), (x: unknown) => x instanceof AppError && /responder certificate is not valid/.test(x.message));
+    // The same answer checked at a time inside the responder's validity passes: only the expiry was wrong.
+    const inside = new Date(old.ocsp.info.notAfter.getTime() - 86400_000);
+    assert.throws(() => checkOcspResponse(fresh, { ...oldExpect, at: inside }), (x: unknown) => x instanceof AppError && /thisUpdate is in the future/.test(x.message));
+  } finally {
+    await old.close();
+  }
 });
 
 test('checkOcspResponse accepts what the openssl OCSP responder (openssl ocsp -index) answers', async () => {
