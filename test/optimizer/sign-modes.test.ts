@@ -83,6 +83,33 @@ test('a /sign that gets the lock just after another one signed sees ISSUED and d
   }
 });
 
+test('an upload that ends while /sign runs is not added to the signed request; parallel uploads both land', async () => {
+  const { pk, code } = await ready();
+  const [u1, u2] = await Promise.all([1, 2].map((i) => h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: `p${i}.pdf`, type: 'application/pdf', data: buildPdf({ pages: i }) }])));
+  assert.deepEqual([u1!.status, u2!.status], [200, 200], JSON.stringify([u1!.json, u2!.json]));
+  const signUrl = `/tsc/v1/requests/${pk}/sign`;
+  tsc.signDelayMs = 400;
+  let late;
+  let signed;
+  try {
+    const signing = h.call('POST', `/api/v1/sign/${pk}`, { secret: code });
+    // Upload once the TSC holds the sign call: the documents to sign are already chosen.
+    while (!tsc.requests.some((r) => r.url === signUrl)) await new Promise((r) => setTimeout(r, 10));
+    late = await h.upload(`/api/v1/document/${pk}`, [{ name: 'file', filename: 'late.pdf', type: 'application/pdf', data: buildPdf() }]);
+    signed = await signing;
+  } finally {
+    tsc.signDelayMs = 0;
+  }
+  assert.equal(signed.status, 200, JSON.stringify(signed.json));
+  // Refused (412 once the signature is in, 409 if it is still running), never accepted unsigned.
+  assert.ok([409, 412].includes(late.status), JSON.stringify(late.json));
+  const docs = (await h.call('GET', `/api/v1/documents/${pk}`)).json.details as Record<string, { filename: string; signed: boolean }>;
+  assert.equal(Object.keys(docs).length, 3);
+  assert.ok(Object.values(docs).every((d) => d.signed && d.filename !== 'late.pdf'), JSON.stringify(docs));
+  const left = await readdir(join(h.config.optimizerDir, 'blobs', '.staging'));
+  assert.deepEqual(left, []);
+});
+
 test('async mode: /sign answers early, the job signs, async/status follows', async () => {
   const { pk, uid, code } = await ready({ useasync: true, callback: 'http://127.0.0.1:9/unused' });
   assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'approved');

@@ -12,6 +12,7 @@ import type { OptimizerContext } from './context.js';
 import { parseHashfile } from './hashfile.js';
 import { echo, parseUid } from './ids.js';
 import type { DocumentRecord, HashSpec, RequestRecord, StagedBlob } from './ports.js';
+import { withRequestLock } from './request-lock.js';
 import { requireRequest } from './requests.js';
 
 export interface UploadPart {
@@ -58,9 +59,11 @@ export async function uploadDocuments(
   rawPk: string,
   parts: AsyncIterable<UploadPart>,
 ): Promise<UploadedDocument[]> {
-  const r = await requireRequest(ctx, rawPk, (pk) => `Cannot upload document: Request ${pk} not found on disk`);
+  const notFound = (pk: string) => `Cannot upload document: Request ${pk} not found on disk`;
+  const r = await requireRequest(ctx, rawPk, notFound);
   assertOpenForDocuments(r);
   const already = await ctx.documents.count(r.pk);
+  const tooMany = () => new AppError('DOC_ERR_TOO_MANY', `Maximum number of document reached for Request ${r.pk}`);
   const staged: { blob: StagedBlob; rec: DocumentRecord }[] = [];
   try {
     for await (const part of parts) {
@@ -69,9 +72,7 @@ export async function uploadDocuments(
       if (staged.length >= ctx.limits.maxFilesPerCall) {
         throw new AppError('DOC_ERR_TOO_MANY', `Maximum number of documents per call is ${ctx.limits.maxFilesPerCall}`);
       }
-      if (already + staged.length >= ctx.limits.maxDocumentsPerRequest) {
-        throw new AppError('DOC_ERR_TOO_MANY', `Maximum number of document reached for Request ${r.pk}`);
-      }
+      if (already + staged.length >= ctx.limits.maxDocumentsPerRequest) throw tooMany();
       const input = part.stream ?? bytesOf(part.value!);
       const blob = await ctx.blobs.stage(input, { maxBytes: isHash ? HASHFILE_MAX : ctx.limits.maxUploadBytes });
       const uid = dashedUid();
@@ -113,8 +114,15 @@ export async function uploadDocuments(
         await src.close();
       }
     }
-    for (const { blob, rec } of staged) await blob.commit(originalKey(r.pk, rec.uid));
-    await ctx.documents.insertMany(staged.map((s) => s.rec));
+    // Streaming and inspection ran unlocked; the commit runs under the request lock and checks
+    // again, so a document never lands in a request that a /sign (or a cancel) has moved on from,
+    // and concurrent uploads together stay within the per-request limit.
+    await withRequestLock(ctx, r.pk, async () => {
+      assertOpenForDocuments(await requireRequest(ctx, r.pk, notFound));
+      if ((await ctx.documents.count(r.pk)) + staged.length > ctx.limits.maxDocumentsPerRequest) throw tooMany();
+      for (const { blob, rec } of staged) await blob.commit(originalKey(r.pk, rec.uid));
+      await ctx.documents.insertMany(staged.map((s) => s.rec));
+    });
   } catch (e) {
     await Promise.all(staged.map((s) => s.blob.discard().catch(() => {})));
     await Promise.all(staged.map((s) => ctx.blobs.delete(originalKey(r.pk, s.rec.uid)).catch(() => {})));
@@ -178,16 +186,6 @@ export async function getDocument(ctx: OptimizerContext, rawPk: string, rawUid: 
   return d.kind === 'hash'
     ? { ...blob, mime: 'application/pkcs7-mime', filename: `${base}.p7m` }
     : { ...blob, mime: 'application/pdf', filename: `${base}-signed.pdf` };
-}
-
-async function withRequestLock<T>(ctx: OptimizerContext, pk: number, fn: () => Promise<T>): Promise<T> {
-  const release = await ctx.lock.tryAcquire(`request:${pk}`, 60_000);
-  if (!release) throw new AppError('REQ_ERR_BUSY', `Request ${pk} is being signed; try again later`);
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
 }
 
 /** Deletes one file; `type` null (Gen C) removes the document with its signed version. */

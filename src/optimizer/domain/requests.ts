@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { echo, parsePk } from './ids.js';
 import type { ApiGen, RaoCredentials, RequestRecord, RequestStatus, TscRequestObject } from './ports.js';
+import { withRequestLock } from './request-lock.js';
 import { forgetVideoId } from './videoid-forget.js';
 import { resolveCredentials, resolveEnvironment } from './tokens.js';
 import { emitStatusChange } from './webhooks.js';
@@ -200,10 +201,9 @@ export async function updateRequest(ctx: OptimizerContext, rawPk: string, input:
  * request is only removed locally.
  */
 export async function cancelRequest(ctx: OptimizerContext, rawPk: string): Promise<void> {
-  const r = await requireRequest(ctx, rawPk, (pk) => `Request ${pk} not found`);
-  const release = await ctx.lock.tryAcquire(`request:${r.pk}`, 60_000);
-  if (!release) throw new AppError('REQ_ERR_BUSY', `Request ${r.pk} is being signed; try again later`);
-  try {
+  const { pk } = await requireRequest(ctx, rawPk, (p) => `Request ${p} not found`);
+  await withRequestLock(ctx, pk, async () => {
+    const r = await requireRequest(ctx, pk, (p) => `Request ${p} not found`);
     if (r.status !== 'ISSUED' && r.status !== 'CANCELLED') {
       try {
         await ctx.tsc.cancelRequest(raoOf(ctx, r), r.pk, 'Cancelled through the Optimizer API');
@@ -218,9 +218,7 @@ export async function cancelRequest(ctx: OptimizerContext, rawPk: string): Promi
     await ctx.documents.deleteAll(r.pk);
     await ctx.requests.delete(r.pk);
     await ctx.blobs.deletePrefix(String(r.pk));
-  } finally {
-    await release();
-  }
+  });
 }
 
 export async function asyncStatus(ctx: OptimizerContext, rawPk: string): Promise<string> {
