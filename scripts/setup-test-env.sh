@@ -2,7 +2,7 @@
 # Installs the external tools the tests use as oracles and starts the services they talk to.
 # Idempotent; safe to run on a developer machine (skips what is already there).
 set -euo pipefail
-APT_PKGS="poppler-utils qpdf softhsm2 opensc redis-server postgresql libnss3-tools ghostscript \
+APT_PKGS="openssl curl poppler-utils qpdf softhsm2 opensc redis-server postgresql libnss3-tools ghostscript \
 libpdfbox2-java libbcpkix-java libbcprov-java libbcutil-java default-jdk-headless netpbm chromium docker-compose nginx"
 need=()
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
