@@ -5,41 +5,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { FileByteSource } from '../../infra/fs-byte-source.js';
 import { AppError } from '../../shared/errors.js';
 import type { BlobStore, ClosableByteSource, StagedBlob } from '../domain/ports.js';
 
 const KEY_RE = /^[A-Za-z0-9_]+(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 const HEAD_BYTES = 1024;
-
-/** Random-access reads of a file through one descriptor. */
-export class FileByteSource implements ClosableByteSource {
-  private constructor(private readonly fh: import('node:fs/promises').FileHandle, readonly size: number) {}
-
-  static async open(path: string): Promise<FileByteSource> {
-    const fh = await open(path, 'r');
-    return new FileByteSource(fh, (await fh.stat()).size);
-  }
-
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(n);
-    let done = 0;
-    while (done < n) {
-      const { bytesRead } = await this.fh.read(buf, done, n - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  }
-
-  async close(): Promise<void> {
-    await this.fh.close();
-  }
-}
 
 export class FsBlobStore implements BlobStore {
   private readonly root: string;
