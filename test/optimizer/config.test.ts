@@ -1,6 +1,8 @@
 /** loadOptimizerConfig: defaults of the embedded set-up, every variable, bad values refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,6 +67,24 @@ test('master key file: generated once with mode 0600, then reused', async () => 
     assert.ok(loadMasterKey(null, f).equals(k1));
     const env = Buffer.alloc(32, 1);
     assert.ok(loadMasterKey(env, f).equals(env));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('master key file: a second process starting while the first one writes it gets the same key', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oneshot-mk-'));
+  try {
+    const f = join(dir, 'master.key');
+    const theirs = Buffer.alloc(32, 9);
+    // The first process has created the file (exclusively) and writes the key a moment later.
+    await writeFile(f, '', { mode: 0o600 });
+    const writer = spawn('sh', ['-c', `sleep 0.3; printf '%s\\n' "$KEY" > "$FILE"`], { env: { ...process.env, KEY: theirs.toString('base64'), FILE: f } });
+    assert.ok(loadMasterKey(null, f).equals(theirs));
+    await once(writer, 'exit');
+    // A damaged key file is an operator problem: refused, never replaced by a new key.
+    await writeFile(f, 'c2hvcnQ=\n');
+    assert.throws(() => loadMasterKey(null, f), /does not hold a 32-byte base64 key/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
