@@ -2,7 +2,8 @@
  * Minimal DER writer and reader (ITU-T X.690 §8, §10) for the envelopes whose bytes must be
  * exact: the signed-attributes SET that is signed (RFC 5652 §5.4), SignedData carrying foreign
  * certificates byte-for-byte, and "to-be-signed" structures wrapped with their signature.
- * Inner structures are serialised with the @peculiar/asn1-* schemas; this module only glues.
+ * Every structure lib/cms emits is written with these helpers (only algorithms.ts reads public-key
+ * parameters through @peculiar/asn1-*), so the bytes are exactly what the specs ask for.
  */
 import { AppError } from '../../shared/errors.js';
 
@@ -18,13 +19,6 @@ export function concat(parts: readonly Bytes[]): Bytes {
     o += p.length;
   }
   return out;
-}
-
-/** Copies into a fresh ArrayBuffer (the @peculiar schemas take ArrayBuffer, never views). */
-export function toArrayBuffer(b: Bytes): ArrayBuffer {
-  const ab = new ArrayBuffer(b.length);
-  new Uint8Array(ab).set(b);
-  return ab;
 }
 
 export function bytesOf(b: ArrayBuffer | ArrayBufferView): Bytes {

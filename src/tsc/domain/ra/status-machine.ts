@@ -23,16 +23,10 @@ const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   CANCELLED: [],
 };
 
-export const FINAL_STATUSES: readonly RequestStatus[] = ['ISSUED', 'CANCELLED'];
 export const EDITABLE_STATUSES: readonly RequestStatus[] = ['CREATED', 'VIDEOPENDING', 'VIDEOINCOMPLETE', 'VIDEOERROR', 'VIDEOREVIEW', 'ENROLLREADY'];
 
 export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
   return TRANSITIONS[from].includes(to);
-}
-
-/** Statuses from which `to` can be reached. */
-export function sourcesOf(to: RequestStatus): RequestStatus[] {
-  return (Object.keys(TRANSITIONS) as RequestStatus[]).filter((s) => TRANSITIONS[s].includes(to));
 }
 
 export function transitionError(from: RequestStatus, to: RequestStatus): AppError {
