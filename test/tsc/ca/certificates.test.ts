@@ -183,6 +183,16 @@ describe('CA import from files', () => {
     );
   });
 
+  test('an "issuing" certificate that is not a CA certificate (cA FALSE) stops the start-up', async () => {
+    const o = (args: string[]) => opensslOk(args, { cwd: dir });
+    await writeFile(join(dir, 'ee-ext.cnf'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
+    await o(['x509', '-req', '-in', 'issuing.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '30', '-extfile', 'ee-ext.cnf', '-out', 'not-ca.pem']);
+    await assert.rejects(
+      startTestTsc({ env: { TSC_CA_ROOT_CERT: join(dir, 'root.pem'), TSC_CA_ISSUING_CERT: join(dir, 'not-ca.pem'), TSC_CA_ISSUING_KEY: join(dir, 'issuing.key') } }),
+      (e: any) => e.code === 'CA_ERR_NOT_READY' && /not a CA certificate/.test(e.message),
+    );
+  });
+
   test('an issuing certificate not signed by the root stops the start-up', async () => {
     await assert.rejects(
       startTestTsc({ env: { TSC_CA_ROOT_CERT: join(dir, 'issuing.pem'), TSC_CA_ISSUING_CERT: join(dir, 'issuing.pem'), TSC_CA_ISSUING_KEY: join(dir, 'issuing.key') } }),

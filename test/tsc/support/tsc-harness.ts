@@ -37,7 +37,14 @@ export async function startTestTsc(opts: { env?: Record<string, string>; deps?: 
     ...opts.env,
   });
   const clock = (opts.deps?.clock as ManualClock | undefined) ?? new ManualClock(T0);
-  const app = await buildTscApp(config, { clock, ...opts.deps });
+  let app: TscApp;
+  try {
+    app = await buildTscApp(config, { clock, ...opts.deps });
+  } catch (e) {
+    // A start that is meant to fail (bad CA import, bad settings) leaves no temp dir behind.
+    if (!opts.dir) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const rao = app.tsc.sandboxRao!.credentials;
   const client = { authorization: `Bearer ${config.clientApiKey}` };
   return {

@@ -60,6 +60,19 @@ interface LoadedCa {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * RFC 5280 §4.2.1.9: a certificate that signs certificates has basicConstraints cA TRUE; and when
+ * it has keyUsage, keyCertSign (§4.2.1.3). BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, … },
+ * so its DER value starts 30 len 01 01 <non-zero>.
+ */
+function isCaCertificate(info: CertificateInfo): boolean {
+  const bc = info.extensions.get(OID.basicConstraints)?.value;
+  if (!bc || bc.length < 5 || bc[0] !== 0x30 || bc[2] !== 0x01 || bc[3] !== 0x01 || bc[4] === 0) return false;
+  const ku = info.extensions.get(OID.keyUsage)?.value;
+  // keyUsage is a BIT STRING: 03 len unused-bits first-octet…; keyCertSign is bit 5 (0x04 of the first octet).
+  return !ku || (ku.length >= 4 && ku[0] === 0x03 && (ku[3]! & 0x04) !== 0);
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
@@ -128,7 +141,7 @@ export class CertificateAuthority {
     const rootX509 = new X509Certificate(Buffer.from(imp.rootDer));
     const issuingX509 = new X509Certificate(Buffer.from(imp.issuingDer));
     if (!issuingX509.checkIssued(rootX509) || !issuingX509.verify(rootX509.publicKey)) throw new AppError('CA_ERR_NOT_READY', 'TSC_CA_ISSUING_CERT is not signed by TSC_CA_ROOT_CERT');
-    if (!issuing.extensions.has(OID.basicConstraints)) throw new AppError('CA_ERR_NOT_READY', 'TSC_CA_ISSUING_CERT is not a CA certificate');
+    if (!isCaCertificate(issuing)) throw new AppError('CA_ERR_NOT_READY', 'TSC_CA_ISSUING_CERT is not a CA certificate (basicConstraints cA, keyUsage keyCertSign)');
     const key = await deps.keyStore.findKey(imp.issuingKeyLabel);
     if (!key || !sameBytes(key.publicKeySpki, issuing.spki)) {
       throw new AppError('CA_ERR_NOT_READY', 'The imported issuing CA key is missing or does not match TSC_CA_ISSUING_CERT');
