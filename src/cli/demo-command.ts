@@ -130,10 +130,8 @@ export const demoCommand: CliCommand = {
     step(`signed: ${JSON.stringify(signed.details)}`);
 
     writeFileSync(join(out, 'signed.pdf'), await download(base, `/document/${pk}/signed/${uid}`));
-    const docs = (await call(base, 'GET', `/documents/${pk}`)).details as Record<string, { filename?: string }>;
-    const contractUid = Object.entries(docs).find(([, d]) => /contract/i.test(d.filename ?? ''))?.[0];
-    if (contractUid) writeFileSync(join(out, 'contract-signed.pdf'), await download(base, `/document/${pk}/signed/${contractUid}`));
-    else writeFileSync(join(out, 'contract-signed.pdf'), await download(base, `/document/${pk}/contract`));
+    // After /sign the contract route serves the signed contract (it is not one of the request's documents).
+    writeFileSync(join(out, 'contract-signed.pdf'), await download(base, `/document/${pk}/contract`));
     const root = await fetch(`${tscUrl}/pki/root.pem`);
     if (!root.ok) throw new Error(`GET ${tscUrl}/pki/root.pem → ${root.status}`);
     writeFileSync(join(out, 'root.pem'), await root.text());
