@@ -24,11 +24,18 @@ let nss: string;
 let rootPem: string;
 let h: Harness;
 let scratch: string;
+/** Requests the TSC received NOT through the recording proxy (they would escape the leak check). */
+const bypass: string[] = [];
 const PNG = makePng(60, 20);
 const PERSON = { given_name: 'Ana', surname_1: 'García', surname_2: 'Núñez', email: 'ana@example.com', mobile_phone_number: '+34600111222', serial_number: '12345678Z' };
 
 before(async () => {
   tsc = await startRealTsc();
+  // The proxy forwards the Host header it was sent, so anything else reached the TSC directly.
+  const proxyHost = new URL(tsc.url).host;
+  tsc.app.server.on('request', (req: { method?: string; url?: string; headers: { host?: string } }) => {
+    if (req.headers.host !== proxyHost) bypass.push(`${req.method} ${req.url}`);
+  });
   h = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey });
   scratch = await mkdtemp(join(tmpdir(), 'oneshot-flow-'));
   rootPem = join(scratch, 'root.pem');
@@ -89,6 +96,7 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
       return v;
     };
     tsc.traffic.length = 0;
+    bypass.length = 0;
     const pdfA = buildPdf({ pages: 2 });
     const pdfB = buildPdf({ pages: 1, xref: 'stream' });
     const content = Buffer.from(`content signed in the hash flow ${prefix}`);
@@ -133,6 +141,10 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
     const twice = await step(() => h.call('POST', `${prefix}/sign/${pk}`, { secret: code }));
     assert.equal(twice.status, 412);
     assert.equal(gen === 'B' ? twice.json.details : twice.json.message, 'Request already in ISSUED status');
+
+    // Everything the Optimizer sent the TSC went through the proxy, so `traffic` is all of it
+    // (checked before the oracles below run pdfsig/openssl, which are not the Optimizer).
+    assert.deepEqual(bypass, [], 'the TSC received requests that did not go through the recording proxy');
 
     for (const [doc, original] of [[docA!, pdfA], [docB!, pdfB]] as const) {
       const s = gen === 'B'
