@@ -8,7 +8,7 @@
  * prepared files are removed, the request keeps its status and the call can be retried.
  */
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../shared/errors.js';
+import { AppError, isAppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { CONTRACT_ORIGINAL, CONTRACT_SIGNED, ensureContract, originalKey, signedKey } from './documents.js';
 import { derOctetString } from './hashfile.js';
@@ -382,22 +382,30 @@ export async function storeSignatures(
         s?.stream.destroy();
         await ctx.documents.setSignedSize(r.pk, x.id, s?.size ?? 0);
       }
-    } catch {
+    } catch (e) {
       failures.push(x.id);
+      logStoreFailure(ctx, r.pk, x.id, e);
       await ctx.blobs.delete(x.workKey).catch(() => {});
     }
   }
   for (const d of docs) {
     if (d.kind !== 'hash') continue;
     const cms = cmsById.get(d.uid);
-    if (!cms) {
+    try {
+      if (!cms) throw new AppError('CMS_ERR_MALFORMED', `TSC returned no signature for ${d.uid}`);
+      await ctx.blobs.putBytes(signedKey(r.pk, d.uid), cms);
+      await ctx.documents.setSignedSize(r.pk, d.uid, cms.length);
+    } catch (e) {
       failures.push(d.uid);
-      continue;
+      logStoreFailure(ctx, r.pk, d.uid, e);
     }
-    await ctx.blobs.putBytes(signedKey(r.pk, d.uid), cms);
-    await ctx.documents.setSignedSize(r.pk, d.uid, cms.length);
   }
   return failures;
+}
+
+/** The client only learns which files failed (a 500); the operator log says why (no document bytes). */
+function logStoreFailure(ctx: OptimizerContext, pk: number, id: string, e: unknown): void {
+  ctx.async.log.error({ pk, document: id, code: isAppError(e) ? e.code : undefined, err: (e as Error)?.message }, 'signed file could not be stored');
 }
 
 /**
