@@ -5,8 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { makePng } from '../../support/optimizer-png.js';
 import { buildPdf } from '../../support/pdf-build.js';
 import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
@@ -95,9 +95,11 @@ test('tokens: create (verified by the TSC), ids per generation, booleans only, d
   const unknown = await h.call('POST', '/api/v1/token', { username: 'nobody', env: 'sandbox' });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.details, "Error getting RAO's id. Make sure the credentials are correct.");
-  // No plaintext secret anywhere in the database file.
-  const dbBytes = await readFile(h.config.databaseUrl);
-  assert.equal(dbBytes.includes(RAO.password), false);
+  // No plaintext secret anywhere in the database (main file and WAL: recent rows live in the WAL).
+  const db = await databaseBytes();
+  assert.ok(db.includes(uid), 'the scan sees the token rows');
+  assert.equal(db.includes(RAO.password), false);
+  assert.equal(db.includes(RAO.pin), false);
   const del = await h.call('DELETE', `/oneshot/api/v1/token/${c.json.details.token_uid}`);
   assert.equal(del.json.message, 'Token deleted successfully');
   assert.equal((await h.call('GET', `/api/v1/token/${c.json.details.token_uid}`)).status, 404);
@@ -113,6 +115,13 @@ test('tokens: two concurrent creations with the same credentials: one token, the
   assert.equal(Object.keys((await h.call('GET', '/api/v1/tokens')).json.details).length, 1);
 });
 
+/** Every file of the SQLite database (main, -wal, -shm), concatenated. */
+async function databaseBytes(): Promise<Buffer> {
+  const dir = dirname(h.config.databaseUrl);
+  const names = (await readdir(dir)).filter((f) => f.startsWith(basename(h.config.databaseUrl)));
+  return Buffer.concat(await Promise.all(names.map((f) => readFile(join(dir, f)))));
+}
+
 async function newRequest(gen: 'B' | 'C' = 'B'): Promise<number> {
   const r = gen === 'B'
     ? await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, profile: 'PFnubeNC' })
@@ -124,6 +133,11 @@ async function newRequest(gen: 'B' | 'C' = 'B'): Promise<number> {
 test('requests: JSON and multipart create, token credentials, get, async status, update, cancel', async () => {
   const pk = await newRequest();
   assert.equal(typeof pk, 'number');
+  // The signer's identity is sealed at rest too (the token uid is the scan's positive control).
+  const db = await databaseBytes();
+  const tokenUids = Object.keys((await h.call('GET', '/api/v1/tokens')).json.details);
+  assert.ok(tokenUids.length > 0 && tokenUids.every((t) => db.includes(t)), 'the scan sees the token rows');
+  for (const v of [PERSON.email, PERSON.mobile_phone_number, PERSON.serial_number, PERSON.surname_2]) assert.equal(db.includes(v), false, v);
   const g = await h.call('GET', `/api/v1/request/${pk}`);
   assert.equal(g.json.details.status, 'ENROLLREADY');
   assert.equal((await h.call('GET', `/api/v1/async/status/${pk}`)).json.details, 'Unknown');
