@@ -8,7 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pdffonts } from '../support/appearance-tools.js';
 import { buildPdf } from '../support/pdf-build.js';
+import { makePng } from '../support/optimizer-png.js';
 import { FAKE_RAO, startFakeTsc, type FakeTsc } from '../support/fake-tsc.js';
 import { startHarness, type Harness } from '../support/optimizer-harness.js';
 import type { Lock } from '../../src/optimizer/domain/ports.js';
@@ -108,6 +110,23 @@ test('an upload that ends while /sign runs is not added to the signed request; p
   assert.ok(Object.values(docs).every((d) => d.signed && d.filename !== 'late.pdf'), JSON.stringify(docs));
   const left = await readdir(join(h.config.optimizerDir, 'blobs', '.staging'));
   assert.deepEqual(left, []);
+});
+
+test('use_signature_text: false draws the image without text; by default the text is drawn (pdffonts)', async () => {
+  const img = (await h.upload('/api/v1/image', [{ name: 'image', filename: 's.png', type: 'image/png', data: makePng(40, 20) }])).json.details as string;
+  const fontsOf = async (extra: Record<string, unknown>) => {
+    const { pk, uid, code } = await ready();
+    const r = await h.call('POST', `/api/v1/sign/${pk}`, { secret: code, options: { [uid]: { position: '50,50,250,120', page: 0, image: img } }, ...extra });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const pdf = (await h.call('GET', `/api/v1/document/${pk}/signed/${uid}`)).body;
+    // pdffonts lists the fonts of the pages and of their annotations' appearance streams; the
+    // signature text is set in DejaVu Sans (the test page itself uses Helvetica).
+    return pdffonts(pdf);
+  };
+  assert.match(await fontsOf({ signature_format: { text_format: ['Signed by %(CN)s'] } }), /DejaVuSans/);
+  const without = await fontsOf({ use_signature_text: false, signature_format: { text_format: ['Signed by %(CN)s'] } });
+  assert.match(without, /Helvetica/);
+  assert.doesNotMatch(without, /DejaVu/);
 });
 
 test('async mode: /sign answers early, the job signs, async/status follows', async () => {
