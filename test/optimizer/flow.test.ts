@@ -101,6 +101,11 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
     const pdfB = buildPdf({ pages: 1, xref: 'stream' });
     const content = Buffer.from(`content signed in the hash flow ${prefix}`);
     const digest = createHash('sha256').update(content).digest();
+    // A second hash document: bare digest (not the DER attribute), sent as a plain form field, no
+    // signing time, one extra signed attribute (a DER UTF8String).
+    const content2 = Buffer.from(`second content ${prefix}`);
+    const digest2 = createHash('sha256').update(content2).digest();
+    const extraValue = Buffer.concat([Buffer.from([0x0c, 6]), Buffer.from('ref-42')]);
 
     const img = await step(() => h.upload(`${prefix}/image`, [{ name: 'image', filename: 'sig.png', type: 'image/png', data: PNG }]));
     const imageUid = gen === 'B' ? d(img) : d(img).image_uid;
@@ -111,9 +116,10 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
       { name: 'file', filename: 'a.pdf', type: 'application/pdf', data: pdfA },
       { name: 'file2', filename: 'b.pdf', type: 'application/pdf', data: pdfB },
       { name: 'hashfile', filename: 'digest.json', type: 'application/json', data: JSON.stringify({ messageDigest: mdAttr(digest), digestAlgorithm: gen === 'B' ? 'sha256' : 'sha256WithRSAEncryption', addAuthAttribute: 1, addSigningTime: 1, otherAuthAttributes: [] }) },
+      { name: 'hashfile2', data: JSON.stringify({ messageDigest: digest2.toString('base64'), digestAlgorithm: 'sha256', addAuthAttribute: 1, addSigningTime: 0, otherAuthAttributes: [{ oid: '1.3.6.1.4.1.99999.7', values: [extraValue.toString('base64')] }] }) },
     ]));
     assert.equal(up.status, 200, JSON.stringify(up.json));
-    const [docA, docB, docH] = d(up) as { uid: string }[];
+    const [docA, docB, docH, docH2] = d(up) as { uid: string }[];
     const contract = await step(() => h.call('GET', gen === 'B' ? `${prefix}/document/${pk}/contract` : `${prefix}/contract/${pk}/`));
     assert.equal(contract.status, 200);
     const otp = await step(() => h.call('POST', `${prefix}/otp/${pk}`));
@@ -168,18 +174,29 @@ for (const prefix of ['/api/v1', '/oneshot/api/v1', '/oneshot/api/v1/api/v1']) {
     const signingTime = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(scratch, `${pk}.p7m`)], { encoding: 'utf8' }).stdout;
     assert.match(signingTime, /signingTime/, 'addSigningTime=1 adds the signing-time attribute');
     if (gen === 'B') assert.match(signingTime, /1\.3\.6\.1\.4\.1\.99999\.1/, 'the metadata is a signed attribute');
+    const p7m2 = await h.call('GET', `${prefix}/document/${pk}/signed/${docH2!.uid}`);
+    assert.equal(p7m2.status, 200);
+    await writeFile(join(scratch, `${pk}-2.bin`), content2);
+    await writeFile(join(scratch, `${pk}-2.p7m`), p7m2.body);
+    const v2 = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(scratch, `${pk}-2.p7m`), '-content', join(scratch, `${pk}-2.bin`), '-CAfile', rootPem, '-purpose', 'any', '-out', '/dev/null'], { encoding: 'utf8' });
+    assert.equal(v2.status, 0, v2.stderr);
+    const printed2 = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(scratch, `${pk}-2.p7m`)], { encoding: 'utf8' }).stdout;
+    assert.match(printed2, /1\.3\.6\.1\.4\.1\.99999\.7/, 'otherAuthAttributes become signed attributes');
+    assert.match(printed2, /ref-42/);
+    assert.doesNotMatch(printed2, /signingTime/, 'addSigningTime=0 adds no signing-time attribute');
     const signedContract = await h.call('GET', `${prefix}/document/${pk}/contract`);
     assert.ok(signedContract.body.subarray(0, contract.body.length).equals(contract.body), 'the signed contract extends the one shown');
     await checkSignedPdf(signedContract.body, `${pk}-contract.pdf`);
     const listed = await h.call('GET', `${prefix}/documents/${pk}`);
-    assert.equal(Object.values(d(listed)).filter((x: any) => x.signed).length, 3);
+    assert.equal(Object.values(d(listed)).filter((x: any) => x.signed).length, 4);
 
-    // Exactly one successful sign call carried all digests: 2 PDFs + contract + 1 hash.
+    // Exactly one successful sign call carried all digests: 2 PDFs + contract + 2 hashes.
     const signCalls = tsc.traffic.filter((r) => r.url === `/tsc/v1/requests/${pk}/sign`);
     const ok = signCalls.map((r) => JSON.parse(r.body.toString())).filter((b) => b.secret === code);
-    assert.equal(ok[0].digests.length, 4);
-    assert.deepEqual(ok[0].digests.map((x: any) => x.format).sort(), ['cades', 'pades', 'pades', 'pades']);
-    assert.equal(ok[0].digests.find((x: any) => x.format === 'cades').digest, digest.toString('base64'));
+    assert.equal(ok[0].digests.length, 5);
+    assert.deepEqual(ok[0].digests.map((x: any) => x.format).sort(), ['cades', 'cades', 'pades', 'pades', 'pades']);
+    assert.equal(ok[0].digests.find((x: any) => x.id === docH!.uid).digest, digest.toString('base64'));
+    assert.equal(ok[0].digests.find((x: any) => x.id === docH2!.uid).digest, digest2.toString('base64'));
 
     const windows = trafficWindows(tsc.traffic);
     assert.ok(tsc.traffic.length >= 8);
