@@ -128,7 +128,10 @@ const DELIMS = new Set('()<>[]{}/%'.split('').map((c) => c.charCodeAt(0)));
 
 function escapeName(name: string): string {
   let out = '';
-  for (const ch of new TextEncoder().encode(name)) {
+  // The parser reads a name's bytes one char each (latin1), so such names are written back
+  // byte for byte; names made in code with wider characters are written as UTF-8 (§7.3.5).
+  const bytes = /^[\x00-\xff]*$/.test(name) ? latin1(name) : new TextEncoder().encode(name);
+  for (const ch of bytes) {
     if (ch < 0x21 || ch > 0x7e || ch === 0x23 || DELIMS.has(ch)) out += `#${ch.toString(16).padStart(2, '0')}`;
     else out += String.fromCharCode(ch);
   }

@@ -25,6 +25,16 @@ export const isDelim = (c: number): boolean => DELIM[c] === 1;
 const isRegular = (c: number): boolean => WS[c] !== 1 && DELIM[c] !== 1;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/** Hex digit values, 255 for anything else. */
+const HEX = new Uint8Array(256).fill(255);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+const hexPair = (a: number, b: number): number => (HEX[a] === 255 || HEX[b] === 255 ? -1 : (HEX[a]! << 4) | HEX[b]!);
+/** Bytes as a string, one char per byte (no spread: long runs must not overflow the stack). */
+const latin1Text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
 /** Nesting limit for arrays/dicts: deeper structures are refused rather than blowing the stack. */
 const MAX_DEPTH = 256;
 
@@ -213,16 +223,20 @@ export class Parser {
     while (this.pos < b.length && isRegular(b[this.pos]!)) this.pos++;
     if (this.pos >= b.length && !this.atEof) throw new NeedMoreInput();
     const raw = b.subarray(start, this.pos);
-    // §7.3.5: #xx escapes; names are byte sequences, conventionally UTF-8.
-    if (!raw.includes(0x23)) return PdfName.of(String.fromCharCode(...raw));
-    const out: number[] = [];
+    // §7.3.5: a name is a sequence of bytes, #xx escapes included. Each byte maps to one char
+    // (latin1), so a name written back (objects.ts escapeName) has exactly the bytes it was
+    // read with: a page's /Resources names must still match its content stream's operands.
+    if (!raw.includes(0x23)) return PdfName.of(latin1Text(raw));
+    const out = new Uint8Array(raw.length);
+    let n = 0;
     for (let i = 0; i < raw.length; i++) {
-      if (raw[i] === 0x23 && i + 2 < raw.length && /^[0-9a-fA-F]{2}$/.test(String.fromCharCode(raw[i + 1]!, raw[i + 2]!))) {
-        out.push(parseInt(String.fromCharCode(raw[i + 1]!, raw[i + 2]!), 16));
+      const h = raw[i] === 0x23 && i + 2 < raw.length ? hexPair(raw[i + 1]!, raw[i + 2]!) : -1;
+      if (h >= 0) {
+        out[n++] = h;
         i += 2;
-      } else out.push(raw[i]!);
+      } else out[n++] = raw[i]!;
     }
-    return PdfName.of(new TextDecoder().decode(new Uint8Array(out)));
+    return PdfName.of(latin1Text(out.subarray(0, n)));
   }
 
   private parseLiteralString(): PdfString {

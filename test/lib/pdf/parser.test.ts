@@ -89,3 +89,16 @@ test('FlateDecode with PNG predictors (all five row filters) and TIFF predictor 
   const tiff = decodeStream(new PdfDict({ Filter: PdfName.of('FlateDecode'), DecodeParms: new PdfDict({ Predictor: 2, Columns: 3 }) }), deflateSync(Buffer.from([1, 1, 1, 5, 1, 1])));
   assert.deepEqual([...tiff], [1, 2, 3, 5, 6, 7]);
 });
+
+test('names keep their bytes through parse and serialize (§7.3.5), escaped or raw, any byte value', () => {
+  const bytesOf = (s: string) => Buffer.from(serialize(new Parser(Buffer.from(s, 'latin1')).parseValue())).toString('latin1');
+  // Shift-JIS font name (common in Japanese files), a Latin-1 byte, a UTF-8 sequence.
+  assert.equal(bytesOf('/#82l#82r#83S#83V#83b#83N'), '/#82l#82r#83S#83V#83b#83N');
+  assert.equal(bytesOf('/F#e9'), '/F#e9');
+  assert.equal(bytesOf('/F\xe9'), '/F#e9');
+  assert.equal(bytesOf('/F\xc3\xa9'), '/F#c3#a9');
+  // Dictionary keys too: a page's /Resources names must still match its content stream.
+  assert.equal(bytesOf('<< /Font << /F\xe9 4 0 R >> >>'), '<</Font <</F#e9 4 0 R\n>>\n>>');
+  // Names made in code with wider characters are written as UTF-8.
+  assert.equal(Buffer.from(serialize(PdfName.of('Ω'))).toString('latin1'), '/#ce#a9');
+});

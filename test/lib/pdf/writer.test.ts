@@ -14,7 +14,7 @@ import {
   isRef,
   latin1,
 } from '../../../src/lib/pdf/index.js';
-import { buildPdf } from '../../support/pdf-build.js';
+import { buildPdf, classicPdf } from '../../support/pdf-build.js';
 import { getCorpus } from '../../support/pdf-corpus.js';
 import { assertQpdfCheck, isBytePrefix } from '../../support/pdf-oracles.js';
 import { freshTempDir, runOk } from '../../support/pdf-tools.js';
@@ -138,4 +138,27 @@ test('a table-based file past 10 GB gets an xref-stream update (table offsets ha
   const small = new IncrementalWriter(reader);
   small.add(new PdfDict({ A: 1 }));
   assert.equal(small.build().xrefKind, 'table');
+});
+
+test('a rewritten page keeps its non-ASCII resource names byte for byte: its text still renders (pdftotext)', async () => {
+  // Names are bytes (§7.3.5): /F\xe9 raw and /G#82#a0 escaped, used by the content stream.
+  const content = 'BT /F\xe9 24 Tf 72 700 Td (Raw name font) Tj /G#82#a0 24 Tf 0 -50 Td (Escaped name font) Tj ET';
+  const bytes = classicPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F\xe9 5 0 R /G#82#a0 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ]);
+  const reader = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+  const page = await reader.getPage(0);
+  const w = new IncrementalWriter(reader);
+  w.set(page.ref, page.dict.clone().set('Rotate', 0));
+  const dir = freshTempDir('writer-names');
+  const path = join(dir, 'out.pdf');
+  writeFileSync(path, Buffer.concat([bytes, w.build().bytes]));
+  assertQpdfCheck(path);
+  const text = runOk('pdftotext', [path, '-']);
+  assert.match(text, /Raw name font/);
+  assert.match(text, /Escaped name font/);
 });
