@@ -71,6 +71,12 @@ export function unpredict(data: Uint8Array, parms: PdfDict | undefined): Uint8Ar
   const bpc = num(parms.get('BitsPerComponent'), 8);
   const columns = num(parms.get('Columns'), 1);
   if (bpc !== 8) throw new AppError('PDF_ERR_UNSUPPORTED', `Predictor with ${bpc} bits per component is not supported`);
+  // Table 9: /Colors ≥ 1 and /Columns ≥ 1 are integers; a row wider than the data is nonsense
+  // (and must not size an allocation from an untrusted number).
+  const sane = (v: number) => Number.isInteger(v) && v >= 1;
+  if (!sane(colors) || !sane(columns) || colors > 32 || (data.length > 0 && colors * columns > data.length)) {
+    throw new AppError('PDF_ERR_MALFORMED', `Bad predictor parameters /Colors ${colors} /Columns ${columns}`);
+  }
   const bpp = colors;
   const rowLen = colors * columns;
   if (predictor === 2) {

@@ -4,6 +4,8 @@
  * counterpart (number, boolean, null, arrays), classes where it does not.
  */
 
+const MAX_INTERNED_NAMES = 8192;
+
 export class PdfName {
   private static readonly interned = new Map<string, PdfName>();
   /** Decoded name without the leading slash, e.g. "Type". */
@@ -12,7 +14,9 @@ export class PdfName {
     let n = PdfName.interned.get(name);
     if (!n) {
       n = new PdfName(name);
-      PdfName.interned.set(name, n);
+      // Bounded: a long-lived process parses names from untrusted files, and compares names
+      // by value (isName), so names past the cap just get their own instance.
+      if (PdfName.interned.size < MAX_INTERNED_NAMES) PdfName.interned.set(name, n);
     }
     return n;
   }

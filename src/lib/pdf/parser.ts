@@ -24,7 +24,6 @@ export const isWhite = (c: number): boolean => WS[c] === 1;
 export const isDelim = (c: number): boolean => DELIM[c] === 1;
 const isRegular = (c: number): boolean => WS[c] !== 1 && DELIM[c] !== 1;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-
 /** Hex digit values, 255 for anything else. */
 const HEX = new Uint8Array(256).fill(255);
 for (let i = 0; i < 16; i++) {
@@ -94,9 +93,7 @@ export class Parser {
     while (this.pos < b.length && isRegular(b[this.pos]!)) this.pos++;
     // A token touching the end of a window might continue past it.
     if (this.pos >= b.length && !this.atEof) throw new NeedMoreInput();
-    let s = '';
-    for (let i = start; i < this.pos; i++) s += String.fromCharCode(b[i]!);
-    return s;
+    return latin1Text(b.subarray(start, this.pos));
   }
 
   /** Next keyword or number token as text, without consuming it. */
@@ -203,7 +200,7 @@ export class Parser {
       return null;
     }
     if (p === gStart || !(WS[b[p]!] === 1 || isDelim(b[p]!))) return null;
-    const gen = Number(String.fromCharCode(...b.subarray(gStart, p)));
+    const gen = Number(latin1Text(b.subarray(gStart, p)));
     skip();
     if (p >= b.length) {
       if (!this.atEof) throw new NeedMoreInput();
@@ -241,45 +238,53 @@ export class Parser {
 
   private parseLiteralString(): PdfString {
     const b = this.buf;
-    this.pos++; // '('
-    const out: number[] = [];
+    const start = ++this.pos; // after '('
+    // First find the closing parenthesis (§7.3.4.2: balanced pairs, "\" escapes the next byte)
+    // without allocating: an unterminated string then costs nothing while the window grows.
     let depth = 1;
+    let p = start;
     for (;;) {
-      if (this.pos >= b.length) this.more();
-      const c = b[this.pos++]!;
-      if (c === 0x5c) {
-        // '\' escapes, §7.3.4.2 Table 3
-        if (this.pos >= b.length) this.more();
-        const e = b[this.pos++]!;
-        switch (e) {
-          case 0x6e: out.push(0x0a); break; // n
-          case 0x72: out.push(0x0d); break; // r
-          case 0x74: out.push(0x09); break; // t
-          case 0x62: out.push(0x08); break; // b
-          case 0x66: out.push(0x0c); break; // f
-          case 0x0d: // line continuation
-            if (this.pos < b.length && b[this.pos] === 0x0a) this.pos++;
-            break;
-          case 0x0a:
-            break;
-          default:
-            if (e >= 0x30 && e <= 0x37) {
-              let v = e - 0x30;
-              for (let k = 0; k < 2 && this.pos < b.length && b[this.pos]! >= 0x30 && b[this.pos]! <= 0x37; k++) {
-                v = v * 8 + (b[this.pos++]! - 0x30);
-              }
-              out.push(v & 0xff);
-            } else out.push(e);
-        }
-      } else if (c === 0x28) {
-        depth++;
-        out.push(c);
-      } else if (c === 0x29) {
-        if (--depth === 0) break;
-        out.push(c);
-      } else out.push(c);
+      if (p >= b.length) {
+        this.pos = b.length;
+        this.more();
+      }
+      const c = b[p++]!;
+      if (c === 0x5c) p++;
+      else if (c === 0x28) depth++;
+      else if (c === 0x29 && --depth === 0) break;
     }
-    return new PdfString(Uint8Array.from(out));
+    const end = p - 1; // the closing ')'
+    const out = new Uint8Array(end - start);
+    let n = 0;
+    for (let i = start; i < end; ) {
+      const c = b[i++]!;
+      if (c !== 0x5c) {
+        out[n++] = c;
+        continue;
+      }
+      // '\' escapes, §7.3.4.2 Table 3
+      const e = b[i++]!;
+      switch (e) {
+        case 0x6e: out[n++] = 0x0a; break; // n
+        case 0x72: out[n++] = 0x0d; break; // r
+        case 0x74: out[n++] = 0x09; break; // t
+        case 0x62: out[n++] = 0x08; break; // b
+        case 0x66: out[n++] = 0x0c; break; // f
+        case 0x0d: // line continuation
+          if (i < end && b[i] === 0x0a) i++;
+          break;
+        case 0x0a:
+          break;
+        default:
+          if (e >= 0x30 && e <= 0x37) {
+            let v = e - 0x30;
+            for (let k = 0; k < 2 && i < end && b[i]! >= 0x30 && b[i]! <= 0x37; k++) v = v * 8 + (b[i++]! - 0x30);
+            out[n++] = v & 0xff;
+          } else out[n++] = e;
+      }
+    }
+    this.pos = end + 1;
+    return new PdfString(n === out.length ? out : out.slice(0, n));
   }
 
   private parseHexString(): PdfString {
@@ -289,19 +294,24 @@ export class Parser {
     const end = b.indexOf(0x3e, start);
     if (end < 0) this.more();
     this.pos = end + 1;
-    const digits: number[] = [];
+    // Decoded straight into bytes: a /Contents of several MiB must not become a JS array.
+    const out = new Uint8Array((end - start + 1) >> 1);
+    let n = 0;
+    let hi = -1;
     for (let i = start; i < end; i++) {
       const c = b[i]!;
       if (WS[c] === 1) continue;
-      const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 55 : c >= 0x61 && c <= 0x66 ? c - 87 : -1;
-      if (v < 0) throw new AppError('PDF_ERR_MALFORMED', `Bad hex string at offset ${this.base + start}`);
-      digits.push(v);
+      const v = HEX[c]!;
+      if (v === 255) throw new AppError('PDF_ERR_MALFORMED', `Bad hex string at offset ${this.base + start}`);
+      if (hi < 0) hi = v;
+      else {
+        out[n++] = (hi << 4) | v;
+        hi = -1;
+      }
     }
     // §7.3.4.3: an odd final digit is followed by an implied 0.
-    if (digits.length % 2) digits.push(0);
-    const out = new Uint8Array(digits.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i]! << 4) | digits[2 * i + 1]!;
-    return new PdfString(out, true);
+    if (hi >= 0) out[n++] = hi << 4;
+    return new PdfString(n === out.length ? out : out.slice(0, n), true);
   }
 
   private parseDict(depth: number): PdfDict {
@@ -322,8 +332,9 @@ export class Parser {
       const key = this.parseName().name;
       this.skipWs();
       // A key directly followed by '>>' has no value; treat as null (lenient, seen in the wild).
-      if (this.peekByte() === 0x3e && this.buf[this.pos + 1] === 0x3e) {
-        continue;
+      if (this.peekByte() === 0x3e) {
+        if (this.pos + 1 >= this.buf.length) this.more();
+        if (this.buf[this.pos + 1] === 0x3e) continue;
       }
       const v = this.parseValue(depth + 1);
       // §7.3.7: a null value is equivalent to an absent entry.

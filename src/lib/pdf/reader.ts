@@ -51,10 +51,17 @@ export interface StreamInfo {
   length: number;
 }
 
-/** Largest single window read to parse one object or one xref table. */
-const MAX_WINDOW = 192 * 1024 * 1024;
+/**
+ * Largest window read to parse one xref table (8,388,608 entries of 20 bytes fit) and one
+ * object. Objects get a smaller bound: an unterminated array in a hostile upload would
+ * otherwise be parsed into a JS array many times the size of the file.
+ */
+const MAX_XREF_WINDOW = 192 * 1024 * 1024;
+const MAX_OBJECT_WINDOW = 32 * 1024 * 1024;
 /** Streams larger than this are not loaded into memory by getObject (use streamInfo). */
 const MAX_INLINE_STREAM = 32 * 1024 * 1024;
+/** Parsed streams with more data than this are not kept in the object cache. */
+const MAX_CACHED_STREAM = 64 * 1024;
 const MAX_SECTIONS = 100_000;
 const MAX_PAGE_DEPTH = 256;
 const OBJECT_CACHE = 4096;
@@ -183,7 +190,7 @@ export class PdfReader {
   }
 
   /** Parses with a window starting at `offset`, growing it while the object runs past its end. */
-  private async parseAt<T>(offset: number, initial: number, fn: (p: Parser) => T): Promise<T> {
+  private async parseAt<T>(offset: number, initial: number, fn: (p: Parser) => T, max = MAX_OBJECT_WINDOW): Promise<T> {
     let size = initial;
     for (;;) {
       const len = Math.min(size, this.source.size - offset);
@@ -194,8 +201,8 @@ export class PdfReader {
         return fn(new Parser(buf, offset, atEof));
       } catch (e) {
         if (!(e instanceof NeedMoreInput) || atEof) throw e;
-        if (size >= MAX_WINDOW) throw new AppError('PDF_ERR_UNSUPPORTED', `Object at offset ${offset} is too large`);
-        size = Math.min(size * 4, MAX_WINDOW);
+        if (size >= max) throw new AppError('PDF_ERR_UNSUPPORTED', `Object at offset ${offset} is too large`);
+        size = Math.min(size * 4, max);
       }
     }
   }
@@ -232,7 +239,7 @@ export class PdfReader {
         const t = await this.parseAt(at, 64 * 1024, (p) => {
           p.skipWs();
           return parseXrefTable(p);
-        });
+        }, MAX_XREF_WINDOW);
         trailer = t.trailer;
         for (let i = 0; i < t.inUse.length; i += 3) index.setIfUnset(t.inUse[i]!, 1, t.inUse[i + 1]! + this.shift, t.inUse[i + 2]!);
         const xs = trailer.get('XRefStm');
@@ -271,6 +278,7 @@ export class PdfReader {
     const dict = obj.stream.dict;
     // §7.5.8.2: the xref stream's /Length must be direct (it cannot be looked up yet).
     const len = typeof dict.get('Length') === 'number' ? (dict.get('Length') as number) : await this.findEndstream(obj.stream.dataOffset);
+    if (len > MAX_DECODED_STREAM) throw new AppError('PDF_ERR_UNSUPPORTED', 'Cross-reference stream too large');
     const raw = await this.readRange(obj.stream.dataOffset, len);
     applyXrefStream(dict, decodeStream(dict, raw), index);
     return dict;
@@ -403,6 +411,8 @@ export class PdfReader {
       if (ref.gen !== 0) return null;
       value = await this.getCompressed(ref.num, e.stream);
     }
+    // Big stream data is not kept: a page tree of stream-valued nodes must not pile it up.
+    if (value instanceof PdfStream && value.data.length > MAX_CACHED_STREAM) return value;
     if (this.objCache.size >= OBJECT_CACHE) this.objCache.clear();
     this.objCache.set(ref.num, value);
     return value;

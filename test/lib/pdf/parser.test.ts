@@ -102,3 +102,30 @@ test('names keep their bytes through parse and serialize (§7.3.5), escaped or r
   // Names made in code with wider characters are written as UTF-8.
   assert.equal(Buffer.from(serialize(PdfName.of('Ω'))).toString('latin1'), '/#ce#a9');
 });
+
+test('very long tokens parse without overflowing the stack', () => {
+  const long = 'A'.repeat(300_000);
+  assert.equal((parse(`/${long}`) as PdfName).name.length, 300_000);
+  assert.deepEqual(parse(`[1 ${'0'.repeat(300_000)}1 R]`), [new PdfRef(1, 1)]);
+  assert.equal((parse(`(${long})`) as PdfString).bytes.length, 300_000);
+  assert.equal((parse(`<${'41'.repeat(300_000)}>`) as PdfString).bytes.length, 300_000);
+});
+
+test('strings and dictionaries cut at the window edge ask for more input', () => {
+  const more = (s: string) => assert.throws(() => new Parser(latin1(s), 0, false).parseValue(), NeedMoreInput, s);
+  more('(unterminated');
+  more('(ends in an escape \\');
+  more('<414243');
+  // A key without a value is tolerated before ">>", wherever the window happens to end.
+  more('<< /Type /Catalog /K>');
+  assert.deepEqual([...(parse('<< /Type /Catalog /K>>') as PdfDict).map.keys()], ['Type']);
+});
+
+test('absurd predictor parameters are refused, never sized into an allocation', () => {
+  const data = deflateSync(Buffer.alloc(64));
+  const cases: Record<string, number>[] = [{ Columns: -5 }, { Columns: 1.5 }, { Columns: 2 ** 31 }, { Colors: 0 }, { Colors: 1e9 }];
+  for (const parms of cases) {
+    const dict = new PdfDict({ Filter: PdfName.of('FlateDecode'), DecodeParms: new PdfDict({ Predictor: 12, ...parms }) });
+    assert.throws(() => decodeStream(dict, data), (e) => e instanceof AppError && e.code === 'PDF_ERR_MALFORMED', JSON.stringify(parms));
+  }
+});

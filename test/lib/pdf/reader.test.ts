@@ -185,3 +185,30 @@ test('a reference to a missing object is null (ISO 32000-1 §7.3.10)', async () 
   assert.equal(await r.resolve(cat.get('Missing')), null);
   assert.equal(await r.pageCount(), 0);
 });
+
+test('a tolerated key without a value opens strictly wherever the parse window ends', async () => {
+  // "/K>>" straddling the reader's first 2 KiB window used to be misread as a syntax error.
+  for (let pad = 1985; pad < 2010; pad++) {
+    const bytes = classicPdf([
+      `<< /Type /Catalog /Pages 2 0 R /Pad (${'x'.repeat(pad)}) /K>>`,
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+    ]);
+    const r = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+    assert.equal(await r.pageCount(), 1, `pad ${pad}`);
+  }
+});
+
+test('an unterminated string or array is refused within the object window, whatever the file size', async () => {
+  // 33 MiB of an unterminated string, then of an unterminated array: PDF_ERR_UNSUPPORTED at the
+  // 32 MiB object window (strict), never parsed into memory proportional to the file.
+  for (const [open, fill] of [['(', 'a'], ['[', '0 ']] as const) {
+    const body = Buffer.alloc(33 * 1024 * 1024, fill);
+    const head = Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /X ${open}`);
+    const xrefAt = head.length + body.length + 1;
+    const tail = Buffer.from(`\nxref\n0 2\n0000000000 65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n${xrefAt}\n%%EOF\n`);
+    const src = new MemoryByteSource(Buffer.concat([head, body, tail]));
+    const reader = PdfReader.open(src, { strict: true });
+    await assert.rejects(reader, (e) => e instanceof AppError && e.code === 'PDF_ERR_BROKEN_XREF' && (e.cause as AppError).code === 'PDF_ERR_UNSUPPORTED');
+  }
+});
