@@ -88,7 +88,15 @@ export async function startRealTsc(): Promise<RealTsc> {
       return r.text();
     },
     async lastOtp(pk) {
-      const lines = (await readFile(config.outboxPath!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      // The TSC may be appending another request's line right now: a partial last line is skipped
+      // (this request's line was complete before its POST /otp answered).
+      const lines = (await readFile(config.outboxPath!, 'utf8')).split('\n').flatMap((l) => {
+        try {
+          return l.trim() ? [JSON.parse(l)] : [];
+        } catch {
+          return [];
+        }
+      });
       const mine = lines.filter((l) => l.request_pk === pk);
       if (!mine.length) throw new Error(`no OTP in the outbox for request ${pk}`);
       return mine[mine.length - 1].code as string;
