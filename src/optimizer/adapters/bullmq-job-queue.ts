@@ -6,7 +6,8 @@
  * - Both workers always run in every process, so jobs queued in either place are done.
  * - A process killed mid-job stops renewing its BullMQ lock; the stalled-job check of any live
  *   worker moves the job back to wait after one lease (lockDuration) and it runs again.
- * - Job payloads are ids only ({pk}, {pk, target}): nothing sensitive goes to Redis. A Redis
+ * - Job payloads are ids only ({pk}, {pk, tid}: a webhook target by its hash, never its URL):
+ *   nothing sensitive goes to Redis. A Redis
  *   without persistence that loses its queue loses no work either: the sign-job records and the
  *   webhook outbox live in the database and recovery re-queues what is stale (async-sign.ts,
  *   webhooks.ts).

@@ -180,6 +180,11 @@ export class KyselyWebhookOutbox implements WebhookOutbox {
       .where('id', '=', id).execute();
   }
 
+  async targets(pk: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('opt_webhook_deliveries').select('target').distinct().where('pk', '=', pk).execute();
+    return rows.map((r) => r.target);
+  }
+
   async dueStreams(now: Date, limit: number): Promise<Array<{ pk: number; target: string }>> {
     // Streams whose head (lowest pending seq) is due; later events wait behind their head.
     const rows = await this.db

@@ -112,6 +112,8 @@ export interface WebhookOutbox {
   markDelivered(id: string, attempts: number, status: number, at: Date): Promise<void>;
   markRetry(id: string, attempts: number, next: Date, status: number | null, error: string): Promise<void>;
   markFailed(id: string, attempts: number, status: number | null, error: string): Promise<void>;
+  /** The targets (URLs) of a request's streams: jobs name a target by its hash, never by its URL. */
+  targets(pk: number): Promise<string[]>;
   /** Streams whose head delivery is pending and due at `now` (recovery of lost jobs). */
   dueStreams(now: Date, limit: number): Promise<Array<{ pk: number; target: string }>>;
   list(pk: number): Promise<WebhookDelivery[]>;

@@ -195,8 +195,24 @@ export async function emitStatusChange(ctx: OptimizerContext, pk: number, status
   }
 }
 
+/**
+ * Queues the delivery job of one (request, target) stream. The job names the target by its hash
+ * only: a callback URL may carry the receiver's token, and job payloads live in Redis (BullMQ),
+ * which holds no secrets (DESIGN.md §4); the worker reads the URL back from the outbox.
+ */
 async function queueDelivery(ctx: OptimizerContext, pk: number, target: string, delayMs = 0, jobId?: string): Promise<void> {
-  await ctx.jobs.enqueue('webhook', { pk, target }, { ...(delayMs > 0 ? { delayMs } : {}), ...(jobId ? { jobId } : {}) });
+  await ctx.jobs.enqueue('webhook', { pk, tid: targetId(target) }, { ...(delayMs > 0 ? { delayMs } : {}), ...(jobId ? { jobId } : {}) });
+}
+
+/** The target URL a job names: `{pk, tid}`, or `{pk, target}` as queued by earlier versions. */
+async function jobTarget(ctx: OptimizerContext, payload: unknown): Promise<{ pk: number; target: string } | null> {
+  const p = (payload ?? {}) as { pk?: unknown; tid?: unknown; target?: unknown };
+  const pk = Number(p.pk);
+  if (!Number.isSafeInteger(pk)) return null;
+  if (typeof p.target === 'string') return { pk, target: p.target };
+  if (typeof p.tid !== 'string') return null;
+  const target = (await ctx.async.outbox.targets(pk)).find((t) => targetId(t) === p.tid);
+  return target === undefined ? null : { pk, target };
 }
 
 /** Next retry delay: backoff · 2^(attempt−1), capped (attempt = failed attempts so far). */
@@ -205,11 +221,13 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number): nu
 }
 
 /**
- * Job 'webhook' {pk, target}: delivers the stream's pending events in order. One worker at a time
+ * Job 'webhook' {pk, tid}: delivers the stream's pending events in order. One worker at a time
  * per stream (lock); the head event blocks the ones behind it until delivered or given up.
  */
 export async function deliverWebhooks(ctx: OptimizerContext, payload: unknown): Promise<void> {
-  const { pk, target } = payload as { pk: number; target: string };
+  const job = await jobTarget(ctx, payload);
+  if (!job) return; // the request's deliveries are gone (request deleted)
+  const { pk, target } = job;
   const { outbox, sender, webhook, log } = ctx.async;
   const tid = targetId(target);
   const release = await ctx.lock.tryAcquire(`webhook:${pk}:${tid}`, 10 * 60_000);

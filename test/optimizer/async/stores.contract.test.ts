@@ -232,6 +232,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         attempts: 0, next_attempt_at: 0, last_status: null, last_error: null, created_at: new Date().toISOString(), delivered_at: null,
       }).onConflict((oc) => oc.columns(['event_id', 'target']).doNothing()).execute();
       assert.equal((await o.list(11)).length, 6);
+      // Jobs name a stream by its target's hash; the worker reads the URLs back here.
+      assert.deepEqual((await o.targets(11)).sort(), ['http://a/x', 'http://b/y']);
+      assert.deepEqual(await o.targets(12), []);
     });
 
     test('feed cursors: start at 0, move by compare-and-set only', async () => {

@@ -67,6 +67,8 @@ interface Flow {
 const jobs = () => h.opt.ctx.jobs as BullMqJobQueue;
 const cache = () => h.opt.ctx.cache as RedisCache;
 
+const hookKey = (i: number) => `receiverkey${letters(i)}z`;
+
 /** Names take letters only: 17 → "bh". */
 const letters = (i: number) => String(i).split('').map((d) => 'abcdefghij'[Number(d)]).join('');
 
@@ -76,7 +78,8 @@ async function flow(i: number, onCreate: () => Promise<void>, onSign: () => Prom
     mobile_phone_number: `+34611${String(i).padStart(6, '0')}`, serial_number: `${70000000 + i}Q`,
   };
   const pdf = buildPdf({ catalogExtra: `/OneShotMarker (doc-${i}-${randomBytes(8).toString('hex')})` });
-  const c = await h.call('POST', '/oneshot/api/v1/create', { token, ...person, useasync: true, callback: `${recv.url}/f${i}` });
+  // The receiver's key rides in the callback's query, as many receivers expect: it must stay out of Redis.
+  const c = await h.call('POST', '/oneshot/api/v1/create', { token, ...person, useasync: true, callback: `${recv.url}/f${i}?key=${hookKey(i)}` });
   assert.equal(c.status, 201, JSON.stringify(c.json));
   const pk = c.json.details.pk as number;
   await onCreate();
@@ -110,6 +113,7 @@ function assertClean(entries: RedisEntry[], flows: Flow[], label: string): void 
   assert.ok(!text.includes('%PDF'), `${label}: PDF bytes in Redis`);
   for (const f of flows) {
     for (const v of Object.values(f.person)) assert.ok(!text.includes(v), `${label}: identity data of flow ${f.i} (${v}) in Redis`);
+    assert.ok(!text.includes(hookKey(f.i)), `${label}: callback URL (receiver key) of flow ${f.i} in Redis`);
     assert.ok(!new RegExp(`(^|\\D)${f.otp}(\\D|$)`).test(text), `${label}: OTP of flow ${f.i} in Redis`);
     assert.equal(findLeak(f.pdf, windows), -1, `${label}: bytes of document ${f.i} in Redis`);
     assert.ok(!text.includes(`doc-${f.i}-`), `${label}: document marker of flow ${f.i} in Redis`);
