@@ -200,16 +200,21 @@ async function signingInfo(ctx: OptimizerContext, profile: string, level: string
 
 export async function signRequest(ctx: OptimizerContext, gen: ApiGen, rawPk: string, body: unknown): Promise<SignOutcome> {
   const notFound = (pk: string) => `Request ${pk} not found. Cannot sign documents`;
-  const { pk } = await requireRequest(ctx, rawPk, notFound);
+  const assertSignable = (r: RequestRecord) => {
+    if (r.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
+    if (r.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status} -> ISSUED`);
+  };
+  const first = await requireRequest(ctx, rawPk, notFound);
+  assertSignable(first);
+  const pk = first.pk;
   const b: Obj = isObj(body) ? body : {};
   const release = await ctx.lock.tryAcquire(`request:${pk}`, 10 * 60_000);
   if (!release) throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
   try {
-    // Status and documents are read under the lock: a sign that finished while this call waited
-    // (or a document deleted meanwhile) is seen here, not by the TSC or the PDF engine.
+    // Status and documents are read again under the lock: a sign that finished while this call
+    // waited (or a document deleted meanwhile) is seen here, not by the TSC or the PDF engine.
     const r = await requireRequest(ctx, pk, notFound);
-    if (r.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
-    if (r.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${r.status} -> ISSUED`);
+    assertSignable(r);
     const docs = await ctx.documents.list(r.pk);
     const p = await plan(ctx, gen, r, b, docs);
     if (docs.length === 0) throw new AppError('DOC_ERR_NOT_FOUND', 'No documents found for specified Request');
