@@ -170,6 +170,7 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
       maxVideoBytes: config.videoid.maxVideoBytes,
       maxImageBytes: config.videoid.maxImageBytes,
       maxEvidenceBodyBytes: config.videoid.maxEvidenceBodyBytes,
+      proxyHops: config.videoid.proxyHops,
     },
     limits: {
       maxUploadBytes: config.maxUploadBytes,

@@ -10,6 +10,12 @@ export interface VideoIdConfig {
   maxImageBytes: number;
   /** Largest JSON body of POST …/evidences (up to four base64 images). */
   maxEvidenceBodyBytes: number;
+  /**
+   * Reverse proxies (load balancers) in front of the Optimizer that append the client's address to
+   * X-Forwarded-For: the signer's IP in the acceptance evidence is read that many entries from the
+   * right. 0: the socket's peer (a client-sent X-Forwarded-For is never believed).
+   */
+  proxyHops: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
@@ -33,5 +39,6 @@ export function loadVideoIdConfig(env: NodeJS.ProcessEnv): VideoIdConfig {
     maxImageBytes,
     // Four images in base64 (4/3 of the bytes) plus the JSON around them.
     maxEvidenceBodyBytes: Math.ceil((4 * maxImageBytes * 4) / 3) + 256 * 1024,
+    proxyHops: int(env, 'OPTIMIZER_VIDEOID_PROXY_HOPS', 0, 0, 10),
   };
 }

@@ -1,11 +1,12 @@
 /**
- * A throwaway PostgreSQL database per test run (TEST_DATABASE_URL or the local trust-auth server
- * at 127.0.0.1:5432, user postgres). Fails — never skips — when PostgreSQL is unreachable.
+ * A throwaway PostgreSQL database per test run (PG_ADMIN_URL: TEST_DATABASE_URL or the
+ * local server's oneshot_test role). Fails — never skips — when PostgreSQL is unreachable.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PG_ADMIN_URL } from './test-database-url.js';
 
-export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL };
 
 export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `opt_test_${randomBytes(6).toString('hex')}`;

@@ -26,30 +26,40 @@ export interface VideoIdEnv {
 }
 
 export async function startVideoIdEnv(opts: { env?: Record<string, string>; deps?: () => OptimizerDeps } = {}): Promise<VideoIdEnv> {
-  const tsc = await startRealTsc();
-  const recv = await startWebhookReceiver();
-  const h = await startHarness({
-    tscUrl: tsc.url, tscKey: tsc.apiKey,
-    env: {
-      OPTIMIZER_WEBHOOK_SECRET: WEBHOOK_SECRET, OPTIMIZER_WEBHOOK_ALLOW_PRIVATE: '1', OPTIMIZER_WEBHOOK_BACKOFF_MS: '40',
-      OPTIMIZER_JOB_POLL_MS: '50', ...opts.env,
-    },
-    ...(opts.deps ? { deps: opts.deps } : {}),
-  });
-  const tok = await h.call('POST', '/api/v1/token', { ...tsc.rao, env: 'sandbox' });
-  assert.equal(tok.status, 200, JSON.stringify(tok.json));
+  // The browser-made media first: a missing Chromium then fails the hook before any server is
+  // listening (a server left open would keep the test process alive instead of failing).
   const { webm, mp4 } = await fakeCameraVideos();
-  const checker = pdfChecker(await tsc.rootPem());
-  return {
-    tsc, h, recv, token: tok.json.details, checker,
-    media: { front: jpeg(640, 400, 2), rear: jpeg(640, 400, 3), photo: jpeg(120, 160, 4), selfie: jpeg(480, 640, 5), webm, mp4 },
-    async close() {
-      checker.cleanup();
-      await h.close();
-      await recv.close();
-      await tsc.close();
-    },
-  };
+  const tsc = await startRealTsc();
+  const started: { close(): Promise<unknown> }[] = [tsc];
+  try {
+    const recv = await startWebhookReceiver();
+    started.push(recv);
+    const h = await startHarness({
+      tscUrl: tsc.url, tscKey: tsc.apiKey,
+      env: {
+        OPTIMIZER_WEBHOOK_SECRET: WEBHOOK_SECRET, OPTIMIZER_WEBHOOK_ALLOW_PRIVATE: '1', OPTIMIZER_WEBHOOK_BACKOFF_MS: '40',
+        OPTIMIZER_JOB_POLL_MS: '50', ...opts.env,
+      },
+      ...(opts.deps ? { deps: opts.deps } : {}),
+    });
+    started.push(h);
+    const tok = await h.call('POST', '/api/v1/token', { ...tsc.rao, env: 'sandbox' });
+    assert.equal(tok.status, 200, JSON.stringify(tok.json));
+    const checker = pdfChecker(await tsc.rootPem());
+    return {
+      tsc, h, recv, token: tok.json.details, checker,
+      media: { front: jpeg(640, 400, 2), rear: jpeg(640, 400, 3), photo: jpeg(120, 160, 4), selfie: jpeg(480, 640, 5), webm, mp4 },
+      async close() {
+        checker.cleanup();
+        await h.close();
+        await recv.close();
+        await tsc.close();
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');

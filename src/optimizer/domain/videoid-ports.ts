@@ -93,4 +93,6 @@ export interface VideoIdContext {
   maxImageBytes: number;
   /** Largest JSON body of POST …/evidences (base64 images inside). */
   maxEvidenceBodyBytes: number;
+  /** Reverse proxies in front of the Optimizer whose X-Forwarded-For names the signer (OPTIMIZER_VIDEOID_PROXY_HOPS). */
+  proxyHops: number;
 }

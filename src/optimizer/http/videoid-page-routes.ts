@@ -43,6 +43,19 @@ const redactedReq = (req: FastifyRequest) => ({
   remoteAddress: req.ip,
 });
 
+/**
+ * The signer's address for the acceptance evidence. Behind `hops` reverse proxies, each appending
+ * its peer to X-Forwarded-For, the client is the entry `hops` places from the right (the socket's
+ * peer being place 0) — the rule of fastify's numeric trustProxy. Entries further left are
+ * whatever the client sent and are never believed.
+ */
+export function clientAddress(req: FastifyRequest, hops: number): string {
+  if (hops <= 0) return req.ip;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const chain = [req.ip, ...forwarded.reverse()];
+  return chain[Math.min(hops, chain.length - 1)]!;
+}
+
 type P = Record<string, string>;
 const params = (req: FastifyRequest) => req.params as P;
 
@@ -77,7 +90,8 @@ export async function videoidPageRoutes(app: FastifyInstance, opts: { ctx: Optim
   );
 
   app.post('/videoid/:token/accept', { schema: hide, logSerializers }, async (req, reply) => {
-    const out = await acceptTerms(ctx, params(req).token, req.body, { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '') });
+    const client = { ip: clientAddress(req, ctx.videoid.proxyHops), userAgent: String(req.headers['user-agent'] ?? '') };
+    const out = await acceptTerms(ctx, params(req).token, req.body, client);
     return ok(reply, 'B', { status: out.status, missing: out.missing }, '');
   });
 

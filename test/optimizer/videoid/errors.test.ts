@@ -143,7 +143,12 @@ test('POST …/evidences: 404 Request not found, Invalid JSON, malformed parts 4
   // The TSC validates the identity (its field map comes back as details); nothing is stored.
   const ocr = await unchanged(() => ev({ videoid_data: { ocr_data: { given_name: 'Ana', surname_1: 'García', serial_number: 'bad serial!' } } }), pk);
   assert.equal(ocr.status, 400);
-  assert.deepEqual(Object.keys(ocr.json.details), ['serial_number']);
+  // Gen B types 400 details as a string (ResponseObject): the documented text, naming nothing else.
+  assert.equal(typeof ocr.json.details, 'string', JSON.stringify(ocr.json));
+  // Gen C keeps the TSC's field map.
+  const ocrC = await unchanged(() => h.call('POST', `/oneshot/api/v1/videoid/${pk}/evidences`, { videoid_data: { ocr_data: { given_name: 'Ana', surname_1: 'García', serial_number: 'bad serial!' } } }), pk);
+  assert.equal(ocrC.status, 400);
+  assert.deepEqual(Object.keys(ocrC.json.details), ['serial_number']);
 });
 
 test('video upload: 415 not multipart or not a video, 400 no video part, 404 unknown; refuse/approve/validate/download/delete errors with the documented texts', async () => {

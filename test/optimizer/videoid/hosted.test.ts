@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { linkHashOf } from '../../../src/optimizer/domain/videoid.js';
 import { TERMS_VERSION } from '../../../src/optimizer/domain/videoid-link.js';
+import { clientAddress } from '../../../src/optimizer/http/videoid-page-routes.js';
+import type { FastifyRequest } from 'fastify';
 import { buildPdf } from '../../support/pdf-build.js';
 import { startHarness } from '../../support/optimizer-harness.js';
 import { auditOf, createVideoId, sha256, signToPdf, startVideoIdEnv, statusOf, type VideoIdEnv } from '../../support/videoid-env.js';
@@ -65,7 +67,9 @@ test('eIDAS link: page, steps in order, checked captures, VIDEOREVIEW, link used
   assert.deepEqual(early.json, { status: '412 Precondition Failed', details: 'Accept the terms and conditions first' });
   assert.equal((await h.call('POST', `${base}/accept`, { accepted: false, terms_version: TERMS_VERSION })).status, 400);
   assert.equal((await h.call('POST', `${base}/accept`, { accepted: true, terms_version: 'old' })).status, 400);
-  const acc = await h.call('POST', `${base}/accept`, { accepted: true, terms_version: TERMS_VERSION }, { 'user-agent': 'Mozilla/5.0 (Linux; Android 14) TestPhone' });
+  const acc = await h.call('POST', `${base}/accept`, { accepted: true, terms_version: TERMS_VERSION }, {
+    'user-agent': 'Mozilla/5.0 (Linux; Android 14) TestPhone', 'x-forwarded-for': '198.51.100.9',
+  });
   assert.equal(acc.status, 200, JSON.stringify(acc.json));
   assert.equal(await statusOf(env, v.request_pk), 'VIDEOINCOMPLETE');
 
@@ -108,7 +112,7 @@ test('eIDAS link: page, steps in order, checked captures, VIDEOREVIEW, link used
   assert.equal(sum.acceptance['user-agent'], 'Mozilla/5.0 (Linux; Android 14) TestPhone');
   assert.equal(sum.acceptance['url-web-videoid'], `${PUBLIC}/videoid/`);
   assert.equal(typeof sum.acceptance.date, 'number');
-  assert.ok(sum.acceptance.ip);
+  assert.equal(sum.acceptance.ip, '127.0.0.1', 'the socket peer: without OPTIMIZER_VIDEOID_PROXY_HOPS a client-sent X-Forwarded-For is not believed');
   assert.deepEqual(sum.identity, { given_name: 'Lucía', surname_1: 'Fernández', serial_number: 'X1234567L', id_document_type: 'IDC', id_document_country: 'ES' });
   assert.equal(sum.items.document_owner.mime, 'image/png');
   assert.equal(sum.items.document_owner.sha256, sha256(selfie));
@@ -137,6 +141,15 @@ test('a passport needs no rear side; refusing mid-way uses the link up', async (
   assert.equal((await h.call('GET', `${base}/session`)).status, 410);
 });
 
+test('clientAddress: the entry OPTIMIZER_VIDEOID_PROXY_HOPS places from the right of X-Forwarded-For, the socket peer at 0', () => {
+  const req = (ip: string, xff?: string) => ({ ip, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as FastifyRequest;
+  assert.equal(clientAddress(req('10.0.0.5', '1.1.1.1'), 0), '10.0.0.5');
+  assert.equal(clientAddress(req('10.0.0.5', 'spoof, 203.0.113.7'), 1), '203.0.113.7');
+  assert.equal(clientAddress(req('10.0.0.5', 'spoof, 203.0.113.7, 10.0.0.9'), 2), '203.0.113.7');
+  assert.equal(clientAddress(req('10.0.0.5', '203.0.113.7'), 3), '203.0.113.7', 'fewer entries than hops: the leftmost');
+  assert.equal(clientAddress(req('10.0.0.5'), 1), '10.0.0.5', 'no header: the socket peer');
+});
+
 test('link tokens: malformed and unknown are 404; expired is 410; the API key does not apply to the page, only to the API', async () => {
   const { h } = env;
   for (const t of ['short', 'x'.repeat(43), 'A'.repeat(42) + '!']) {
@@ -148,7 +161,7 @@ test('link tokens: malformed and unknown are 404; expired is 410; the API key do
   const clock = new ManualClock(Date.now());
   const keyed = await startHarness({
     tscUrl: env.tsc.url, tscKey: env.tsc.apiKey,
-    env: { OPTIMIZER_API_KEY: 'api-key-for-tests-0123456789', OPTIMIZER_VIDEOID_LINK_TTL_SECONDS: '600' },
+    env: { OPTIMIZER_API_KEY: 'api-key-for-tests-0123456789', OPTIMIZER_VIDEOID_LINK_TTL_SECONDS: '600', OPTIMIZER_VIDEOID_PROXY_HOPS: '1' },
     deps: () => ({ clock }),
   });
   try {
@@ -160,6 +173,11 @@ test('link tokens: malformed and unknown are 404; expired is 410; the API key do
     const base = new URL(v.videoid_link).pathname;
     assert.equal((await keyed.call('GET', base)).status, 200, 'the page does not');
     assert.equal((await keyed.call('GET', `${base}/session`)).status, 200);
+    // Behind one load balancer (compose's nginx appends the peer): the signer is the rightmost entry.
+    const acc = await keyed.call('POST', `${base}/accept`, { accepted: true, terms_version: TERMS_VERSION }, { 'x-forwarded-for': '198.51.100.9, 203.0.113.7' });
+    assert.equal(acc.status, 200, JSON.stringify(acc.json));
+    const sum = (await keyed.call('GET', `/oneshot/api/v1/videoid/${v.videoid_pk}/evidences`, undefined, key)).json.details;
+    assert.equal(sum.acceptance.ip, '203.0.113.7');
     clock.advance(601_000);
     assert.deepEqual((await keyed.call('GET', `${base}/session`)).json, { status: '410 Gone', details: 'This identification link has expired' });
     assert.equal((await keyed.call('GET', base)).status, 410);

@@ -1,6 +1,6 @@
 /**
  * Throwaway databases for TSC tests: a SQLite file in a fresh temp dir, or a fresh PostgreSQL
- * database on the local test server (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres),
+ * database on the local test server (PG_ADMIN_URL: TEST_DATABASE_URL or the oneshot_test role),
  * dropped afterwards. A PostgreSQL that cannot be reached is a failure, not a skip.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PG_ADMIN_URL } from '../../support/test-database-url.js';
+
+export { PG_ADMIN_URL };
 
 export interface TestDb {
   kind: 'sqlite' | 'postgres';
   url: string;
   drop(): Promise<void>;
 }
-
-export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function sqliteTestDb(): Promise<TestDb> {
   const dir = await mkdtemp(join(tmpdir(), 'tsc-sqlite-'));
