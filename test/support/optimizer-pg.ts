@@ -6,10 +6,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PG_ADMIN_URL } from './test-database-url.js';
 
-export { PG_ADMIN_URL };
-
-export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `opt_test_${randomBytes(6).toString('hex')}`;
+export async function createThrowawayDatabase(prefix = 'opt_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {

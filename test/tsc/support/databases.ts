@@ -1,16 +1,12 @@
 /**
  * Throwaway databases for TSC tests: a SQLite file in a fresh temp dir, or a fresh PostgreSQL
- * database on the local test server (PG_ADMIN_URL: TEST_DATABASE_URL or the oneshot_test role),
+ * database on the local test server (see test/support/optimizer-pg.ts),
  * dropped afterwards. A PostgreSQL that cannot be reached is a failure, not a skip.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { PG_ADMIN_URL } from '../../support/test-database-url.js';
-
-export { PG_ADMIN_URL };
+import { createThrowawayDatabase } from '../../support/optimizer-pg.js';
 
 export interface TestDb {
   kind: 'sqlite' | 'postgres';
@@ -24,29 +20,7 @@ export async function sqliteTestDb(): Promise<TestDb> {
 }
 
 export async function postgresTestDb(): Promise<TestDb> {
-  const name = `tsc_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    kind: 'postgres',
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      try {
-        await c.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  return { kind: 'postgres', ...(await createThrowawayDatabase('tsc_test')) };
 }
 
 export const TEST_DBS: Array<[string, () => Promise<TestDb>]> = [
