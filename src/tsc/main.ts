@@ -28,9 +28,10 @@ export async function startTsc(config: TscConfig, deps: TscAppDeps = {}, out: (l
   out(`TSC listening on ${url} (${config.env}, key store ${app.tsc.deps.keyStore.kind}); OpenAPI at ${url}/docs`);
   const s = app.tsc.sandboxRao;
   if (s?.generated) {
-    // Printed once, on the start that created the account; also kept in sandbox-rao.json (0600).
-    out(`Sandbox RAO created: username=${s.credentials.username} password=${s.credentials.password} pin=${s.credentials.pin} ` +
-      `registration_authority=${s.credentials.registration_authority} (saved in ${join(config.tscDir, 'sandbox-rao.json')})`);
+    // Announced once, on the start that created the account. The password and PIN stay in the
+    // 0600 file: console output ends up in logs, and logs never hold credentials.
+    out(`Sandbox RAO created: username=${s.credentials.username} registration_authority=${s.credentials.registration_authority}; ` +
+      `password and PIN in ${join(config.tscDir, 'sandbox-rao.json')} (mode 0600)`);
   }
   return { app, url, close: () => app.close() };
 }

@@ -25,6 +25,8 @@ const EventsResponse = Type.Object({
 
 export function eventRoutes(app: TscFastify, ctx: TscHttpContext): void {
   app.get('/tsc/v1/events', {
+    // Every Optimizer polls this every few seconds: its request lines would drown the log at info.
+    logLevel: 'warn',
     schema: {
       tags: ['Events'], summary: 'Certificate status changes (revocations) after a sequence number',
       querystring: EventsQuery, response: { 200: EventsResponse, 400: ErrorSchema, 401: ErrorSchema },

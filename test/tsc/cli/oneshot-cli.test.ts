@@ -55,10 +55,11 @@ describe('oneshot CLI', () => {
     assert.equal(first.health.status, 'ok');
     assert.match(first.root, /BEGIN CERTIFICATE/);
     assert.equal(first.code, 0);
-    assert.match(first.out, /Sandbox RAO created: username=sandbox password=\S+ pin=\d{8} registration_authority=1000/);
+    assert.match(first.out, /Sandbox RAO created: username=sandbox registration_authority=1000; password and PIN in \S+sandbox-rao\.json \(mode 0600\)/);
     const creds = JSON.parse(await readFile(join(dir, 'tsc', 'sandbox-rao.json'), 'utf8'));
     assert.equal(fileMode(join(dir, 'tsc', 'sandbox-rao.json')), 0o600);
-    assert.ok(first.out.includes(creds.password));
+    assert.ok(!first.out.includes(creds.password) && !first.out.includes(creds.pin), 'credentials never on the console (it is a log)');
+    assert.match(creds.pin, /^\d{8}$/);
     const second = await startOnce();
     assert.doesNotMatch(second.out, /Sandbox RAO created/);
     assert.equal(second.root, first.root);
