@@ -155,6 +155,7 @@ export async function buildTscApp(config: TscConfig, deps: TscAppDeps = {}): Pro
         providerName: config.providerName,
         maxDigestsPerCall: config.maxDigestsPerCall,
         signingClaimTimeoutMs: config.signingClaimTimeoutMs,
+        signReplaySeconds: config.signReplaySeconds,
         videoidRas: config.videoidRas,
       },
       otpSenders,

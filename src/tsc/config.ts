@@ -101,6 +101,8 @@ export interface TscConfig {
   statusValiditySeconds: number;
   /** A sign call older than this is considered dead and its claim on the request stale. */
   signingClaimTimeoutMs: number;
+  /** How long the same sign call is answered again from its stored result (0: never). */
+  signReplaySeconds: number;
   /** Time-stamping (issue 5): the TSC's own TSA and the external ones. */
   tsa: TscTsaConfig;
   /** Registration authorities with VideoID enabled (TSC_VIDEOID_RAS; sandbox default: the sandbox RA 1000). */
@@ -254,6 +256,8 @@ export function loadTscConfig(env: Env = process.env): TscConfig {
     profileKeyAlgorithms: profileAlgorithms(env.TSC_PROFILE_KEY_ALGORITHMS),
     statusValiditySeconds: int(env, 'TSC_STATUS_VALIDITY_SECONDS', 3600, 60, 7 * 86400),
     signingClaimTimeoutMs: int(env, 'TSC_SIGNING_TIMEOUT_SECONDS', 300, 10, 3600) * 1000,
+    // Long enough for a killed Optimizer's job to be taken over (one lease) and retried with backoff.
+    signReplaySeconds: int(env, 'TSC_SIGN_REPLAY_SECONDS', 900, 0, 86_400),
     videoidRas: parseVideoIdRas(env.TSC_VIDEOID_RAS, oneshotEnv === 'sandbox' ? [1000] : []),
     tsa: {
       // ETSI EN 319 421 §5.2 best-practices time-stamp policy; set your own TSA policy OID in production.

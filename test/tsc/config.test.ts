@@ -32,6 +32,8 @@ test('defaults: host, port, data dir layout, sandbox outbox, SQLite under <dir>/
     assert.deepEqual(c.otp.senders, { sms: 'outbox', whatsapp: 'outbox', email: 'outbox' });
     assert.equal(c.pdsUrl, 'https://127.0.0.1:8090/pki/pds/en');
     assert.equal(c.sandboxRao, true);
+    assert.equal(c.signReplaySeconds, 900);
+    assert.equal(loadTscConfig({ ONESHOT_DATA_DIR: dir, TSC_SIGN_REPLAY_SECONDS: '0' }).signReplaySeconds, 0);
   }));
 
 test('generated API keys and OTP key: files with mode 0600, the same value on the next load', () =>
@@ -71,6 +73,7 @@ test('invalid settings fail loudly at start-up', () =>
     const bad: Array<Record<string, string>> = [
       { TSC_PORT: 'x' }, { ONESHOT_ENV: 'staging' }, { TSC_KEYSTORE: 'pkcs11' }, { TSC_CERT_VALIDITY_SECONDS: '5' },
       { TSC_EXT_AUTH_KEY: 'short' }, { TSC_CA_ROOT_CERT: '/x.pem' }, { TSC_PROFILE_KEY_ALGORITHMS: 'PFnubeNC=DSA' }, { TSC_CA_COUNTRY: 'Spain' },
+      { TSC_SIGN_REPLAY_SECONDS: '-1' }, { TSC_SIGN_REPLAY_SECONDS: '1.5' }, { TSC_SIGN_REPLAY_SECONDS: '86401' },
     ];
     for (const env of bad) assert.throws(() => loadTscConfig({ ONESHOT_DATA_DIR: dir, ...env }), Error, JSON.stringify(env));
   }));

@@ -135,6 +135,7 @@ export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEv
       level: String(r.level ?? body.level),
       degraded: r.degraded === true,
       ...(typeof r.degradation_reason === 'string' ? { degradationReason: r.degradation_reason } : {}),
+      ...(r.replayed === true ? { replayed: true } : {}),
     };
   }
 

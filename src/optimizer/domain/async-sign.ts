@@ -13,9 +13,11 @@
  *  tsc_signed       → fill /Contents, store files, mark ISSUED, send REQUEST_ENROLLED: no TSC call.
  *
  * The TSC refuses a second signature (412 REQ_ERR_ALREADY_ISSUED), so a request is never signed
- * twice. The one window that cannot be recovered is a crash after the TSC signed and before its
- * answer reached us: the retry then finds the request ISSUED with no signatures to store, and the
- * job ends `error` saying so (the user's documents must be signed in a new request).
+ * twice. A crash after the TSC signed and before its answer reached us is recovered by the TSC's
+ * replay: the retry sends the same digests with the same OTP, and within TSC_SIGN_REPLAY_SECONDS
+ * the TSC answers with the stored result (`replayed`), used like a first answer. Past that window
+ * (or with a TSC without replay) the retry gets 412 with no signatures to store, and the job ends
+ * `error` saying so (the user's documents must be signed in a new request).
  */
 import { randomBytes } from 'node:crypto';
 import { isAppError } from '../../shared/errors.js';
@@ -137,6 +139,8 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
       await onTscError(ctx, r, prepared, submissions, e);
       return;
     }
+    // The answer of an earlier submission that never reached us: the same certificate and CMS.
+    if (result.replayed) ctx.async.log.warn({ pk, submission: submissions }, 'TSC answer of an earlier submission replayed');
     const stored = await signJobs.update(pk, {
       state: 'tsc_signed', planSealed: null, resultSealed: ctx.secrets.seal(JSON.stringify(result), resultAad(pk)),
     }, 'submitting');
@@ -183,7 +187,8 @@ async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: Pre
   const pk = r.pk;
   if (isAppError(e) && e.code === 'REQ_ERR_ALREADY_ISSUED') {
     // Only the lost answer of an earlier submission can have issued it (the job lease keeps every
-    // other run out): the TSC signed once, the signatures are gone.
+    // other run out), and the TSC no longer replays it (window expired, or an older TSC): the TSC
+    // signed once, the signatures are gone.
     const text = submissions > 1
       ? 'The certificate was issued but the signatures were lost: the Optimizer stopped while the Trusted Service Center answered. Sign the documents in a new request'
       : e.message;

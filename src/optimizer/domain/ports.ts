@@ -276,6 +276,11 @@ export interface TscSignResult {
   /** True when the TSC signed at B-B because the TSA failed under policy degrade. */
   degraded?: boolean;
   degradationReason?: string;
+  /**
+   * True when the TSC answered from the stored result of an earlier identical call (its answer was
+   * lost on the way, docs/async.md "The one lost window"). Older TSCs do not send it.
+   */
+  replayed?: boolean;
 }
 
 export interface TscClient {

@@ -23,6 +23,11 @@ export interface TscSettings {
   maxDigestsPerCall: number;
   /** A sign call that has not finished after this long is considered dead and its claim stale. */
   signingClaimTimeoutMs: number;
+  /**
+   * A sign call repeated on an ISSUED request, with the same input and authorisation, within this
+   * many seconds gets the stored answer again (docs/async.md "The one lost window"); 0 disables.
+   */
+  signReplaySeconds: number;
   /** Registration authorities allowed to create VideoID requests (TSC_VIDEOID_RAS). */
   videoidRas: VideoIdRas;
 }

@@ -92,6 +92,35 @@ export interface NonceStore {
   release(nonce: string, requestPk: number): Promise<void>;
 }
 
+/**
+ * What one successful sign call returned, kept for a short window so the same call (same input,
+ * same authorisation) can be answered again after the caller lost the answer (docs/async.md
+ * "The one lost window"). Holds no OTP and no secret: only hashes of the input and the proof.
+ */
+export interface SignResultRecord {
+  requestPk: number;
+  /** SHA-256 (hex) of the canonical sign input without the secret. */
+  inputHash: string;
+  /** HMAC (hex) only the same authorisation reproduces (the OTP HMAC, or one over the ext proof). */
+  authHash: string;
+  /** The SignResult as JSON (certificate, chain, CMS list, level…). */
+  resultJson: string;
+  /** When it was recorded (ms). */
+  createdAt: number;
+  /** Replay attempts with the same input but another authorisation. */
+  failures: number;
+}
+
+export interface SignResultStore {
+  /** One per request (a request is signed once); inserting a second one for a request throws. */
+  insert(r: Omit<SignResultRecord, 'failures'>): Promise<void>;
+  get(requestPk: number): Promise<SignResultRecord | null>;
+  /** Counts one wrong authorisation; returns the new count (null if there is no record). */
+  recordFailure(requestPk: number): Promise<number | null>;
+  /** Deletes the records created before `createdBefore` (ms); returns how many. */
+  purge(createdBefore: number): Promise<number>;
+}
+
 export interface ServiceCertStore {
   insert(r: ServiceCertRecord): Promise<void>;
   /** The certificate of `purpose` with the latest notAfter, or null. */
@@ -121,6 +150,7 @@ export interface TscRepositories {
   ca: CaStore;
   nonces: NonceStore;
   serviceCerts: ServiceCertStore;
+  signResults: SignResultStore;
   audit: AuditStore;
 }
 

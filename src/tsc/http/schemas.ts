@@ -145,6 +145,7 @@ export const SignResponse = Type.Object({
   degraded: Type.Boolean({ description: 'B-T was asked, the TSA failed, policy degrade signed at B-B' }),
   degradation_reason: Opt(Str()),
   key_algorithm: Str(),
+  replayed: Type.Boolean({ description: 'The stored answer of an earlier identical call on this request (same digests and authorisation, within TSC_SIGN_REPLAY_SECONDS)' }),
 });
 
 export const NewRaoBody = Type.Object(

@@ -8,8 +8,10 @@
  *  1. killed before the TSC call (SQLite, database job queue) → completed after restart, one sign;
  *  2. killed after the TSC answer was stored (PostgreSQL) → completed from the stored answer,
  *     the TSC not called again;
- *  3. killed while the TSC's answer was in flight (PostgreSQL) → the retry finds the request
- *     ISSUED: reported as an error, signed exactly once.
+ *  3. killed while the TSC's answer was in flight (PostgreSQL) → the retry sends the same digests
+ *     and OTP, the TSC replays its stored answer: completed, signed exactly once;
+ *  4. the same with the TSC's replay off (TSC_SIGN_REPLAY_SECONDS=0, as after the window or with
+ *     an older TSC) → the retry finds the request ISSUED: reported as an error, signed once.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,32 +166,73 @@ test('SIGKILL after the TSC answer was stored (PostgreSQL): completed from the s
   await opt.kill();
 });
 
-test('SIGKILL while the TSC answer is in flight (PostgreSQL): the request is never signed twice and the loss is reported', async () => {
+/** Starts an async sign and SIGKILLs the Optimizer while the TSC's (signed) answer is held by the gate. */
+async function killWithAnswerInFlight(path: string): Promise<{ env: Record<string, string>; db: { url: string }; pk: number; uid: string; otp: string }> {
   const db = await createThrowawayDatabase();
   cleanups.push(db.drop);
   const env = await optimizerEnv({ DATABASE_URL: db.url });
-  let opt: ServiceProcess = await startOptimizerProcess(env);
+  const opt = await startOptimizerProcess(env);
   cleanups.push(() => opt.kill('SIGKILL'));
-  const { pk, uid, otp } = await ready(opt.url, '/k3');
+  const { pk, uid, otp } = await ready(opt.url, path);
   gate.holdResponses(/\/sign$/);
   await startAsync(opt.url, pk, otp);
   await gate.waitHeld(1); // the TSC has signed; its answer waits here
   await opt.kill('SIGKILL');
   await gate.waitClientsGone();
   gate.holdResponses(null);
-  gate.releaseAll();
+  gate.releaseAll(); // its client is dead: the answer is lost
+  return { env, db, pk, uid, otp };
+}
 
-  opt = await startOptimizerProcess(env);
-  const final = await waitAsync(opt.url, pk);
-  assert.match(final, /^error: The certificate was issued but the signatures were lost/);
-  assert.deepEqual(signCalls(pk).map((c) => c.status), [200, 412]);
-  assert.match(signCalls(pk)[1]!.body.toString(), /REQ_ERR_ALREADY_ISSUED/);
+test('SIGKILL while the TSC answer is in flight (PostgreSQL): the retry gets the replayed answer and the job completes, signed once', async () => {
+  const { env, db, pk, uid, otp } = await killWithAnswerInFlight('/k3');
+  const opt = await startOptimizerProcess(env);
+  cleanups.push(() => opt.kill('SIGKILL'));
+  assert.equal(await waitAsync(opt.url, pk), 'signed');
+  assert.deepEqual(signCalls(pk).map((c) => c.status), [200, 200]);
+  assert.equal(JSON.parse(signCalls(pk)[1]!.body.toString()).replayed, true);
+  assert.ok(opt.output.some((l) => l.includes('TSC answer of an earlier submission replayed')));
   const t = await tscRequest(pk);
   assert.equal(t.status, 'ISSUED');
   assert.equal(t.certificate_set.length, 1);
-  assert.equal((await call(opt.url, 'GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 404);
+  const doc = await call(opt.url, 'GET', `/api/v1/document/${pk}/signed/${uid}`);
+  assert.equal(doc.status, 200);
+  checker.check(doc.body, `k3-${pk}`);
+  checker.check((await call(opt.url, 'GET', `/api/v1/document/${pk}/contract`)).body, `k3-contract-${pk}`);
+  const job = new pg.Client({ connectionString: db.url });
+  await job.connect();
+  const row = (await job.query('SELECT state, plan_sealed, submissions FROM opt_sign_jobs WHERE pk = $1', [pk])).rows[0];
+  await job.end();
+  assert.deepEqual(row, { state: 'done', plan_sealed: null, submissions: 2 });
+  await recv.waitFor((hits) => hits.some((x) => x.path === '/k3' && x.json.event_type === 'REQUEST_ENROLLED'));
+  const enrolled = recv.hits.filter((x) => x.path === '/k3' && x.json.event_type === 'REQUEST_ENROLLED');
+  assert.equal(enrolled.length, 1);
+  assert.equal(enrolled[0]!.json.certificates[0].serial_number.toLowerCase(), t.certificate_set[0]!.serial_number.toLowerCase());
   // A second /sign is refused like any issued request.
   assert.equal((await call(opt.url, 'POST', `/api/v1/sign/${pk}`, { secret: otp })).status, 412);
-  await recv.waitFor((hits) => hits.some((x) => x.path === '/k3' && x.json.event_type === 'REQUEST_ENROLLED'));
   await opt.kill();
+});
+
+test('SIGKILL while the TSC answer is in flight, TSC replay off: the request is never signed twice and the loss is reported', async () => {
+  const settings = tsc.app.tsc.deps.settings;
+  const window = settings.signReplaySeconds;
+  settings.signReplaySeconds = 0; // as after TSC_SIGN_REPLAY_SECONDS, or with a TSC without replay
+  try {
+    const { env, pk, uid, otp } = await killWithAnswerInFlight('/k4');
+    const opt = await startOptimizerProcess(env);
+    cleanups.push(() => opt.kill('SIGKILL'));
+    const final = await waitAsync(opt.url, pk);
+    assert.match(final, /^error: The certificate was issued but the signatures were lost/);
+    assert.deepEqual(signCalls(pk).map((c) => c.status), [200, 412]);
+    assert.match(signCalls(pk)[1]!.body.toString(), /REQ_ERR_ALREADY_ISSUED/);
+    const t = await tscRequest(pk);
+    assert.equal(t.status, 'ISSUED');
+    assert.equal(t.certificate_set.length, 1);
+    assert.equal((await call(opt.url, 'GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 404);
+    assert.equal((await call(opt.url, 'POST', `/api/v1/sign/${pk}`, { secret: otp })).status, 412);
+    await recv.waitFor((hits) => hits.some((x) => x.path === '/k4' && x.json.event_type === 'REQUEST_ENROLLED'));
+    await opt.kill();
+  } finally {
+    settings.signReplaySeconds = window;
+  }
 });

@@ -7,6 +7,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { HttpTscClient } from '../../../src/optimizer/adapters/http-tsc-client.js';
+import type { TscSignRequest } from '../../../src/optimizer/domain/ports.js';
 import { AppError } from '../../../src/shared/errors.js';
 import { startTestTsc, IDENTITY, type TestTsc } from '../support/tsc-harness.js';
 import { sha } from '../support/flow.js';
@@ -49,15 +50,19 @@ describe('Optimizer HttpTscClient against the real TSC', () => {
     assert.ok(info.cmsMaxBytes > 2000);
     assert.equal(info.chain.length, 2);
     assert.equal(await code(client.sign(pk, { secret: '99999x', level: 'B-T', digests: [] })), 'API_ERR_MISSING_PARAMETER');
-    const res = await client.sign(pk, {
+    const body: TscSignRequest = {
       secret: await t.lastOtp(pk), level: 'B-T',
       digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }],
-    });
+    };
+    const res = await client.sign(pk, body);
+    assert.equal(res.replayed, undefined);
     assert.equal(res.signatures.length, 1);
     assert.equal(res.level, 'B-T'); // stamped by the TSC's own TSA
     assert.ok(res.serialNumber.length >= 16);
     assert.ok(Buffer.from(res.signatures[0]!.cms, 'base64').length <= info.cmsMaxBytes);
     assert.equal(await code(client.sign(pk, { secret: '000000', level: 'B-T', digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }] })), 'REQ_ERR_ALREADY_ISSUED');
+    // The same call again (a lost answer, docs/async.md): the stored answer, marked replayed.
+    assert.deepEqual(await client.sign(pk, body), { ...res, replayed: true });
     const other = await client.createRequest(creds, { ...IDENTITY, approve: true });
     assert.equal((await client.cancelRequest(creds, other.pk as number, 'changed mind')).status, 'CANCELLED');
   });

@@ -177,6 +177,30 @@ for (const [name, make] of TEST_DBS) {
       assert.equal(wins.filter(Boolean).length, 1);
     });
 
+    test('sign results: insert/get round-trip, one per request, failures counted under concurrency, purge by age', async () => {
+      const big = JSON.stringify({ signatures: Array.from({ length: 64 }, (_, i) => ({ id: `d${i}`, cms: 'M'.repeat(8000) })), name: 'Núñez' });
+      const rec = { requestPk: 501, inputHash: 'a'.repeat(64), authHash: 'b'.repeat(64), resultJson: big, createdAt: 1_700_000_000_123 };
+      assert.equal(await s.signResults.get(501), null);
+      assert.equal(await s.signResults.recordFailure(501), null);
+      await s.signResults.insert(rec);
+      assert.deepEqual(await s.signResults.get(501), { ...rec, failures: 0 });
+      await assert.rejects(s.signResults.insert({ ...rec, inputHash: 'c'.repeat(64) })); // a request is signed once
+      const counts = await Promise.all(Array.from({ length: 8 }, () => s.signResults.recordFailure(501)));
+      assert.deepEqual([...counts].sort((x, y) => x! - y!), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.equal((await s.signResults.get(501))?.failures, 8);
+      // In a transaction that rolls back, nothing is kept (the record commits with ISSUED or not at all).
+      await assert.rejects(s.transaction(async (tx) => {
+        await tx.signResults.insert({ ...rec, requestPk: 502 });
+        throw new Error('boom');
+      }), /boom/);
+      assert.equal(await s.signResults.get(502), null);
+      await s.signResults.insert({ ...rec, requestPk: 503, createdAt: rec.createdAt + 1000 });
+      assert.equal(await s.signResults.purge(rec.createdAt), 0, 'strictly older only');
+      assert.equal(await s.signResults.purge(rec.createdAt + 1), 1);
+      assert.equal(await s.signResults.get(501), null);
+      assert.equal((await s.signResults.get(503))?.createdAt, rec.createdAt + 1000);
+    });
+
     test('service certificates: insert, latest per purpose (by notAfter), by serial (any case), list', async () => {
       const rec = (serial: string, purpose: 'tsa' | 'ocsp', notAfter: number) => ({
         purpose, serial, certDer: new Uint8Array([0x30, 0x00]), keyLabel: `k-${serial}`, notBefore: new Date(0), notAfter: new Date(notAfter), createdAt: new Date(0),

@@ -13,6 +13,7 @@ import { KyselyOtpStore } from './kysely-otp-store.js';
 import { KyselyRaoStore } from './kysely-rao-store.js';
 import { KyselyRequestStore } from './kysely-request-store.js';
 import { KyselyServiceCertStore } from './kysely-service-cert-store.js';
+import { KyselySignResultStore } from './kysely-sign-result-store.js';
 import { TSC_MIGRATION_TABLE, tscMigrations } from './migrations.js';
 import type { TscDatabase } from './schema.js';
 
@@ -25,6 +26,7 @@ function repositories(db: Kysely<TscDatabase>): TscRepositories {
     ca: new KyselyCaStore(db),
     nonces: new KyselyNonceStore(db),
     serviceCerts: new KyselyServiceCertStore(db),
+    signResults: new KyselySignResultStore(db),
     audit: new KyselyAuditStore(db),
   };
 }
@@ -37,6 +39,7 @@ export class KyselyTscPersistence implements TscPersistence {
   readonly ca;
   readonly nonces;
   readonly serviceCerts;
+  readonly signResults;
   readonly audit;
 
   constructor(readonly db: Db<TscDatabase>) {
@@ -48,6 +51,7 @@ export class KyselyTscPersistence implements TscPersistence {
     this.ca = r.ca;
     this.nonces = r.nonces;
     this.serviceCerts = r.serviceCerts;
+    this.signResults = r.signResults;
     this.audit = r.audit;
   }
 

@@ -130,5 +130,21 @@ export function tscMigrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('tsc_service_certs_purpose').on('tsc_service_certs').columns(['purpose', 'not_after']).execute();
       },
     },
+    // The answer of each sign call, for TSC_SIGN_REPLAY_SECONDS, so a caller that lost it can get
+    // it again (docs/async.md "The one lost window"). Hashes only: no OTP, no secret.
+    '0004_sign_results': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('tsc_sign_results')
+          .addColumn('request_pk', 'integer', (c) => c.primaryKey())
+          .addColumn('input_hash', 'text', (c) => c.notNull())
+          .addColumn('auth_hash', 'text', (c) => c.notNull())
+          .addColumn('result_json', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Every sign call purges by age.
+        await db.schema.createIndex('tsc_sign_results_created').on('tsc_sign_results').column('created_at').execute();
+      },
+    },
   };
 }

@@ -78,6 +78,14 @@ export interface TscDatabase {
     not_after: Int8;
     created_at: Int8;
   };
+  tsc_sign_results: {
+    request_pk: number;
+    input_hash: string;
+    auth_hash: string;
+    result_json: string;
+    created_at: Int8;
+    failures: number;
+  };
   tsc_ext_auth_nonces: {
     nonce: string;
     request_pk: number;

@@ -15,6 +15,10 @@
  *    signs at B-B and reports `degraded` in the response and the audit log.
  *  - Any other failure (key store, CA, database): the OTP stays consumed; the user asks for a new
  *    one (subject to the resend throttle) and signs again.
+ *
+ * Idempotence (docs/async.md "The one lost window"): the answer is stored with the ISSUED record;
+ * the same call repeated on the ISSUED request within TSC_SIGN_REPLAY_SECONDS gets it again
+ * (sign-replay.ts). Any other call on an ISSUED request is refused with 412 as before.
  */
 import {
   addUnsignedAttribute, encodeSignedAttributes, keyStoreSigner, OID, signatureValueOf, signDigest,
@@ -30,6 +34,7 @@ import type { SignatureTimestamper, SignerKeySource } from '../ports.js';
 import type { ProfileName } from '../model.js';
 import { planTimestamps, stampAll, type TimestampPlan, type Timestamping } from '../tsa/timestamping.js';
 import { parseSignInput, type Level, type SignInput } from './sign-input.js';
+import { extAuthHash, recordSignResult, replaySignResult } from './sign-replay.js';
 
 export interface SigningDeps extends TscDomainDeps {
   ca: CertificateAuthority;
@@ -53,6 +58,8 @@ export interface SignResult {
   /** Why (stable code and text), only when degraded. */
   degradation_reason?: string;
   key_algorithm: KeyAlgorithm;
+  /** True when this is the stored answer of an earlier identical call (sign-replay.ts). */
+  replayed: boolean;
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -80,7 +87,7 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
   const plan = planTimestamps(deps.timestamping, input.tsa);
   const req = await deps.store.requests.get(pk);
   if (!req) throw new AppError('REQ_ERR_NOT_FOUND', `Request ${pk} not found. Cannot sign documents`);
-  if (req.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
+  if (req.status === 'ISSUED') return replaySignResult(deps, pk, input);
   if (req.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${req.status} -> ISSUED`, { status: req.status });
   const profile = certificateProfile(req.profile, deps.keyAlgorithmOverrides);
   prevalidateAttributes(deps.ca, input);
@@ -88,7 +95,8 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
   const claim = deps.clock.now().getTime();
   if (!(await deps.store.requests.claimForSigning(pk, claim, claim - deps.settings.signingClaimTimeoutMs))) {
     const again = await deps.store.requests.get(pk);
-    if (again?.status === 'ISSUED') throw new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
+    // Issued meanwhile (an earlier identical call finished first): the same rules as above.
+    if (again?.status === 'ISSUED') return replaySignResult(deps, pk, input);
     if (again && again.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${again.status} -> ISSUED`);
     throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
   }
@@ -139,7 +147,7 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
         signatures: input.digests.map((d, i) => ({ id: d.id, cms: b64(cmsList[i]!) })),
         serial_number: cert.serialHex, level, requested_level: input.level, degraded: degradation !== undefined,
         ...(degradation !== undefined ? { degradation_reason: degradation } : {}),
-        key_algorithm: key.algorithm,
+        key_algorithm: key.algorithm, replayed: false,
       };
     } catch (e) {
       // Destroy first; the original failure is what the caller sees.
@@ -170,6 +178,7 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
       });
       await audit('key.destroyed', { key_algorithm: result.key_algorithm, key_store: deps.keyStore.kind });
       await audit('request.issued', { from: 'ENROLLREADY', to: 'ISSUED' });
+      await recordSignResult(tx, deps, pk, input, authHash(deps, pk, input, auth!), result, done.getTime());
     });
     return result;
   } catch (err) {
@@ -227,6 +236,11 @@ async function refuseForTsa(
     .catch(() => { restored = false; });
   const next = restored ? 'nothing was signed and the confirmation code is still valid: sign again when the TSA is back' : 'nothing was signed';
   return new AppError('TSA_ERR_UNAVAILABLE', `The signature timestamp could not be obtained (${why.text}); ${next}`, { restored }, { cause: reason });
+}
+
+/** The replay key of this call's authorisation (sign-replay.ts): the consumed OTP's HMAC, or one over the ext proof. */
+function authHash(deps: SigningDeps, pk: number, input: SignInput, auth: Authorisation): string {
+  return auth.kind === 'otp' ? auth.consumption.codeHmac : extAuthHash(deps.settings.otp.hmacKey, pk, input.ext!, input.secret);
 }
 
 async function authorise(deps: SigningDeps, pk: number, input: SignInput): Promise<Authorisation> {
