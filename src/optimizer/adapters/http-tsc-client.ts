@@ -127,8 +127,9 @@ export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEv
     };
   }
 
-  async sign(pk: number, body: TscSignRequest): Promise<TscSignResult> {
-    const r = (await this.call('POST', `/tsc/v1/requests/${pk}/sign`, { body })) as Json;
+  async sign(pk: number, body: TscSignRequest, opts: { idempotencyKey?: string } = {}): Promise<TscSignResult> {
+    const headers = opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : undefined;
+    const r = (await this.call('POST', `/tsc/v1/requests/${pk}/sign`, { body, ...(headers ? { headers } : {}) })) as Json;
     return {
       certificate: String(r.certificate), chain: (r.chain as string[]) ?? [],
       signatures: (r.signatures as { id: string; cms: string }[]) ?? [], serialNumber: String(r.serial_number ?? ''),

@@ -19,7 +19,7 @@
  * (or with a TSC without replay) the retry gets 412 with no signatures to store, and the job ends
  * `error` saying so (the user's documents must be signed in a new request).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isAppError } from '../../shared/errors.js';
 import { ACTIVE_SIGN_JOB_STATES, type SignJobRecord } from './async-ports.js';
 import type { OptimizerContext } from './context.js';
@@ -32,6 +32,14 @@ import { emitStatusChange } from './webhooks.js';
 import { LevelTracker, type LevelChoice } from './levels.js';
 
 const resultAad = (pk: number) => `sign-job:${pk}:result`;
+
+/**
+ * The Idempotency-Key of every submission of one prepared set of digests: the same across retries
+ * (so the TSC replays an answer lost with a crashed process), different for other digests. Only a
+ * hash of the digests, which the TSC receives anyway.
+ */
+const submissionKey = (pk: number, prepared: { digests: TscDigest[] }) =>
+  `oneshot-sign-job:${pk}:${createHash('sha256').update(JSON.stringify(prepared.digests)).digest('base64url')}`;
 
 interface PreparedRecord {
   targets: PreparedTarget[];
@@ -134,7 +142,7 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
     if (!(await signJobs.update(pk, { submissions }, 'submitting'))) return;
     let result: TscSignResult;
     try {
-      result = await ctx.tsc.sign(pk, tscSignBody(plan(ctx, fresh), prepared.digests));
+      result = await ctx.tsc.sign(pk, tscSignBody(plan(ctx, fresh), prepared.digests), { idempotencyKey: submissionKey(pk, prepared) });
     } catch (e) {
       await onTscError(ctx, r, prepared, submissions, e);
       return;

@@ -292,7 +292,12 @@ export interface TscClient {
   sendOtp(pk: number, deliveryMethod?: string): Promise<void>;
   getContract(pk: number): Promise<Uint8Array>;
   signingInfo(profile: string, level: string, opts?: { externalTsa?: boolean }): Promise<TscSigningInfo>;
-  sign(pk: number, body: TscSignRequest): Promise<TscSignResult>;
+  /**
+   * One sign call. With `idempotencyKey` (sent as the Idempotency-Key header) the TSC keeps its
+   * answer for a while, and the same call with the same key gets it again (`replayed`) instead of
+   * 412 — how an async job recovers an answer lost with a crashed process (docs/async.md).
+   */
+  sign(pk: number, body: TscSignRequest, opts?: { idempotencyKey?: string }): Promise<TscSignResult>;
 }
 
 // ---------------------------------------------------------------- operational ports

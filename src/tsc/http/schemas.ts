@@ -117,6 +117,13 @@ const DigestItem = Type.Object(
   { additionalProperties: false },
 );
 
+/** Optional replay key of a sign call (docs/tsc-api.md "Replay"); its format is checked by the use case. */
+export const SignHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    description: '8-128 visible ASCII characters. The same key, digests and OTP repeated after success get the stored answer (replayed: true) within TSC_SIGN_REPLAY_SECONDS; without it a second call is 412',
+  })),
+});
+
 /** Digests only: unknown members are refused, so the body cannot smuggle anything else. */
 export const SignBody = Type.Object(
   {

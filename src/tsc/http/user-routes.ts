@@ -2,10 +2,11 @@
 import { getServiceContract } from '../domain/contract/contract-service.js';
 import { issueOtp } from '../domain/otp/otp-service.js';
 import { signDigests } from '../domain/signing/sign-digests.js';
+import { parseIdempotencyKey } from '../domain/signing/sign-replay.js';
 import { signingInfo } from '../domain/signing/signing-info.js';
 import type { TscFastify, TscHttpContext } from './context.js';
 import {
-  ErrorSchema, OtpBody, OtpResponse, PkParams, SignBody, SignResponse, SigningInfoQuery, SigningInfoResponse,
+  ErrorSchema, OtpBody, OtpResponse, PkParams, SignBody, SignHeaders, SignResponse, SigningInfoQuery, SigningInfoResponse,
 } from './schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 413: ErrorSchema };
@@ -36,7 +37,7 @@ export function userRoutes(app: TscFastify, ctx: TscHttpContext): void {
     bodyLimit: ctx.signBodyLimitBytes,
     schema: {
       tags: ['Signing'], summary: 'Sign digests with a single-use certificate (digests only; max 256 KiB)',
-      params: PkParams, body: SignBody, response: { 200: SignResponse, ...errors },
+      params: PkParams, headers: SignHeaders, body: SignBody, response: { 200: SignResponse, ...errors },
     },
-  }, async (req) => signDigests(d, req.params.pk, req.body));
+  }, async (req) => signDigests(d, req.params.pk, req.body, { idempotencyKey: parseIdempotencyKey(req.headers['idempotency-key']) }));
 }

@@ -54,15 +54,18 @@ describe('Optimizer HttpTscClient against the real TSC', () => {
       secret: await t.lastOtp(pk), level: 'B-T',
       digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }],
     };
-    const res = await client.sign(pk, body);
+    const key = { idempotencyKey: 'oneshot-sign-job:contract-test' };
+    const res = await client.sign(pk, body, key);
     assert.equal(res.replayed, undefined);
     assert.equal(res.signatures.length, 1);
     assert.equal(res.level, 'B-T'); // stamped by the TSC's own TSA
     assert.ok(res.serialNumber.length >= 16);
     assert.ok(Buffer.from(res.signatures[0]!.cms, 'base64').length <= info.cmsMaxBytes);
     assert.equal(await code(client.sign(pk, { secret: '000000', level: 'B-T', digests: [{ id: 'doc', digest_algorithm: 'sha256', digest: sha('sha256', 'pdf'), format: 'pades' as const }] })), 'REQ_ERR_ALREADY_ISSUED');
-    // The same call again (a lost answer, docs/async.md): the stored answer, marked replayed.
-    assert.deepEqual(await client.sign(pk, body), { ...res, replayed: true });
+    // The same call again without the Idempotency-Key: the documented 412; with it (a lost answer,
+    // docs/async.md): the stored answer, marked replayed.
+    assert.equal(await code(client.sign(pk, body)), 'REQ_ERR_ALREADY_ISSUED');
+    assert.deepEqual(await client.sign(pk, body, key), { ...res, replayed: true });
     const other = await client.createRequest(creds, { ...IDENTITY, approve: true });
     assert.equal((await client.cancelRequest(creds, other.pk as number, 'changed mind')).status, 'CANCELLED');
   });

@@ -1,8 +1,8 @@
 /**
- * Idempotent sign call (docs/async.md "The one lost window"): on an ISSUED request, the same input
- * with the same authorisation within TSC_SIGN_REPLAY_SECONDS gets the stored answer byte for byte
- * (`replayed: true`), nothing new is issued and no OTP counter moves; everything else gets the
- * 412 of any issued request.
+ * Idempotent sign call (docs/async.md "The one lost window"): on an ISSUED request, the same
+ * Idempotency-Key with the same input and the same authorisation within TSC_SIGN_REPLAY_SECONDS
+ * gets the stored answer byte for byte (`replayed: true`), nothing new is issued and no OTP counter
+ * moves; everything else — a call without the key above all — gets the 412 of any issued request.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { verifyAuditChain } from '../../../src/tsc/domain/audit/audit-chain.js';
 import { signExtAuthAssertion } from '../../../src/tsc/domain/otp/hmac-ext-auth-verifier.js';
 import { startTestTsc, createApprovedRequest, type TestTsc } from '../support/tsc-harness.js';
-import { requestOtp, sign, sha } from '../support/flow.js';
+import { requestOtp, sign as signCall, sha } from '../support/flow.js';
+
+const KEY = 'oneshot-sign-job:test-0001';
+/** Every call here carries KEY unless told otherwise (null: no header). */
+const sign = (t: TestTsc, pk: number, body: Record<string, unknown>, key: string | null = KEY) =>
+  signCall(t, pk, body, key === null ? {} : { 'idempotency-key': key });
 
 const EXT_KEY = randomBytes(32);
 const DIGESTS: Array<Record<string, unknown>> = [
@@ -140,6 +145,46 @@ describe('sign replay (default window, 900 s)', () => {
     assertIssuedRefusal(await sign(t, pk, { ...body, ext_unlock_type: 'password' }), 'other type');
     assertIssuedRefusal(await sign(t, pk, { secret: '123456', digests: DIGESTS, level: 'B-B' }), 'an OTP instead');
     assert.equal((await t.app.tsc.deps.store.certificates.listByRequest(pk)).length, 1);
+  });
+});
+
+describe('sign replay needs the Idempotency-Key of the first call', () => {
+  let t: TestTsc;
+  before(async () => {
+    t = await startTestTsc();
+  });
+  after(async () => t?.close());
+
+  test('signed without a key: nothing is stored, the identical repeat is 412 with or without a key', async () => {
+    const pk = await createApprovedRequest(t);
+    assert.equal((await requestOtp(t, pk)).statusCode, 200);
+    const code = await t.lastOtp(pk);
+    assert.equal((await sign(t, pk, { secret: code, digests: DIGESTS }, null)).statusCode, 200);
+    assert.equal(await t.app.tsc.deps.store.signResults.get(pk), null);
+    assertIssuedRefusal(await sign(t, pk, { secret: code, digests: DIGESTS }, null), 'no key');
+    assertIssuedRefusal(await sign(t, pk, { secret: code, digests: DIGESTS }), 'a key now');
+  });
+
+  test('signed with a key: the repeat without it or with another key is 412, with it the stored answer', async () => {
+    const { pk, code, first } = await signOnce(t);
+    assertIssuedRefusal(await sign(t, pk, { secret: code, digests: DIGESTS }, null), 'no key');
+    assertIssuedRefusal(await sign(t, pk, { secret: code, digests: DIGESTS }, `${KEY}-other`), 'another key');
+    const again = await sign(t, pk, { secret: code, digests: DIGESTS });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual({ ...(again.json() as object), replayed: false }, first);
+  });
+
+  test('a malformed key is a 400 before anything happens', async () => {
+    const pk = await createApprovedRequest(t);
+    assert.equal((await requestOtp(t, pk)).statusCode, 200);
+    const code = await t.lastOtp(pk);
+    for (const bad of ['short', 'x'.repeat(129), 'has space in it']) {
+      const r = await sign(t, pk, { secret: code, digests: DIGESTS }, bad);
+      assert.equal(r.statusCode, 400, bad);
+      assert.equal(r.json().error.code, 'API_ERR_INVALID_PARAMETER');
+    }
+    assert.equal((await t.app.tsc.deps.store.otps.get(pk))!.usedAt, null, 'the OTP is still usable');
+    assert.equal((await sign(t, pk, { secret: code, digests: DIGESTS })).statusCode, 200);
   });
 });
 

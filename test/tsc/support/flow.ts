@@ -12,8 +12,8 @@ export async function requestOtp(t: TestTsc, pk: number, body: Record<string, un
   return t.app.inject({ method: 'POST', url: `/tsc/v1/requests/${pk}/otp`, headers: t.client, payload: body });
 }
 
-export async function sign(t: TestTsc, pk: number, body: Record<string, unknown>): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: `/tsc/v1/requests/${pk}/sign`, headers: t.client, payload: body });
+export async function sign(t: TestTsc, pk: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return t.app.inject({ method: 'POST', url: `/tsc/v1/requests/${pk}/sign`, headers: { ...t.client, ...headers }, payload: body });
 }
 
 /** OTP + sign in one go; throws unless both succeed. */

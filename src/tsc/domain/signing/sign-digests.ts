@@ -16,9 +16,10 @@
  *  - Any other failure (key store, CA, database): the OTP stays consumed; the user asks for a new
  *    one (subject to the resend throttle) and signs again.
  *
- * Idempotence (docs/async.md "The one lost window"): the answer is stored with the ISSUED record;
- * the same call repeated on the ISSUED request within TSC_SIGN_REPLAY_SECONDS gets it again
- * (sign-replay.ts). Any other call on an ISSUED request is refused with 412 as before.
+ * Idempotence (docs/async.md "The one lost window"): a call with an Idempotency-Key header has its
+ * answer stored with the ISSUED record; the same call (same key, input and authorisation) repeated
+ * on the ISSUED request within TSC_SIGN_REPLAY_SECONDS gets it again (sign-replay.ts). Any other
+ * call on an ISSUED request, and every call without a key, is refused with 412 as before.
  */
 import {
   addUnsignedAttribute, encodeSignedAttributes, keyStoreSigner, OID, signatureValueOf, signDigest,
@@ -82,12 +83,12 @@ class TimestampRefusal extends Error {
 const tsaReason = (e: unknown): { code: string; text: string } =>
   isAppError(e) ? { code: e.code, text: e.message } : { code: 'TSA_ERR_UNAVAILABLE', text: 'The time-stamping authority failed' };
 
-export async function signDigests(deps: SigningDeps, pk: number, body: unknown): Promise<SignResult> {
+export async function signDigests(deps: SigningDeps, pk: number, body: unknown, opts: { idempotencyKey?: string } = {}): Promise<SignResult> {
   const input = parseSignInput(body, deps.settings.maxDigestsPerCall);
   const plan = planTimestamps(deps.timestamping, input.tsa);
   const req = await deps.store.requests.get(pk);
   if (!req) throw new AppError('REQ_ERR_NOT_FOUND', `Request ${pk} not found. Cannot sign documents`);
-  if (req.status === 'ISSUED') return replaySignResult(deps, pk, input);
+  if (req.status === 'ISSUED') return replaySignResult(deps, pk, input, opts.idempotencyKey);
   if (req.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${req.status} -> ISSUED`, { status: req.status });
   const profile = certificateProfile(req.profile, deps.keyAlgorithmOverrides);
   prevalidateAttributes(deps.ca, input);
@@ -96,7 +97,7 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
   if (!(await deps.store.requests.claimForSigning(pk, claim, claim - deps.settings.signingClaimTimeoutMs))) {
     const again = await deps.store.requests.get(pk);
     // Issued meanwhile (an earlier identical call finished first): the same rules as above.
-    if (again?.status === 'ISSUED') return replaySignResult(deps, pk, input);
+    if (again?.status === 'ISSUED') return replaySignResult(deps, pk, input, opts.idempotencyKey);
     if (again && again.status !== 'ENROLLREADY') throw new AppError('REQ_ERR_ILLEGAL_TRANSITION', `Invalid request status: ${again.status} -> ISSUED`);
     throw new AppError('REQ_ERR_BUSY', `A signature is already in progress for Request ${pk}`);
   }
@@ -178,7 +179,7 @@ export async function signDigests(deps: SigningDeps, pk: number, body: unknown):
       });
       await audit('key.destroyed', { key_algorithm: result.key_algorithm, key_store: deps.keyStore.kind });
       await audit('request.issued', { from: 'ENROLLREADY', to: 'ISSUED' });
-      await recordSignResult(tx, deps, pk, input, authHash(deps, pk, input, auth!), result, done.getTime());
+      await recordSignResult(tx, deps, pk, input, opts.idempotencyKey, authHash(deps, pk, input, auth!), result, done.getTime());
     });
     return result;
   } catch (err) {

@@ -1,14 +1,17 @@
 /**
  * Idempotent sign call (docs/async.md "The one lost window"). A caller that died after the TSC
  * signed but before it stored the answer retries with the same body; the request is ISSUED by
- * then. Within TSC_SIGN_REPLAY_SECONDS, the same input with the same authorisation gets the stored
- * answer again — no new key, no new certificate, no OTP consumed or counted. Anything else gets
+ * then. Replay is opt-in, per call, with an `Idempotency-Key` header (the pattern of
+ * draft-ietf-httpapi-idempotency-key-header): without one, a second sign call is refused with 412
+ * "Request already in ISSUED status" as One-Shot documents. Within TSC_SIGN_REPLAY_SECONDS, the
+ * same key with the same input and the same authorisation gets the stored answer again — no new key, no new certificate, no OTP consumed or counted. Anything else gets
  * the 412 REQ_ERR_ALREADY_ISSUED of any issued request, whatever did not match: a wrong code on a
  * replay tells nothing about the code. Wrong authorisations for the stored input are counted and,
  * like OTP attempts, TSC_OTP_MAX_ATTEMPTS of them end the replay for that request, so the stored
  * answer is no oracle for guessing the (already used) code.
  *
- * Nothing secret is kept: the input hash is SHA-256 over the canonical input without the secret;
+ * Nothing secret is kept: the input hash is SHA-256 over the key and the canonical input without
+ * the secret;
  * the authorisation hash is the OTP HMAC the OTP table already holds, or for an external
  * authentication an HMAC (OTP HMAC key) over its type, value and secret.
  */
@@ -23,15 +26,25 @@ import type { SignInput } from './sign-input.js';
 
 export const alreadyIssued = () => new AppError('REQ_ERR_ALREADY_ISSUED', 'Request already in ISSUED status');
 
+/** The `Idempotency-Key` header: absent, or 8..128 visible ASCII characters (it is hashed, never stored). */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !/^[\x21-\x7e]{8,128}$/.test(header)) {
+    throw new AppError('API_ERR_INVALID_PARAMETER', 'Idempotency-Key must be 8 to 128 visible ASCII characters');
+  }
+  return header;
+}
+
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /**
  * SHA-256 over a canonical encoding of everything that shapes the answer except the secret: JSON of
  * arrays in a fixed order (no object key order to depend on), bytes as base64.
  */
-export function signInputHash(input: SignInput): string {
+export function signInputHash(input: SignInput, idempotencyKey: string): string {
   const canonical = JSON.stringify([
-    'sign-input/1',
+    'sign-input/2',
+    idempotencyKey,
     input.level,
     input.tsa === null ? null : [
       input.tsa.servers?.map((s) => [s.url, s.hash, s.policy ?? null]) ?? null,
@@ -58,25 +71,26 @@ function presentedAuthHash(key: Uint8Array, pk: number, input: SignInput): strin
 
 const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
-/** In the sign call's `record` transaction: drops expired answers and keeps this one (window > 0). */
+/** In the sign call's `record` transaction: drops expired answers and keeps this one (a key, window > 0). */
 export async function recordSignResult(
-  tx: TscRepositories, deps: TscDomainDeps, pk: number, input: SignInput, authHash: string, result: SignResult, at: number,
+  tx: TscRepositories, deps: TscDomainDeps, pk: number, input: SignInput, idempotencyKey: string | undefined, authHash: string,
+  result: SignResult, at: number,
 ): Promise<void> {
   const windowMs = deps.settings.signReplaySeconds * 1000;
   await tx.signResults.purge(at - windowMs);
-  if (windowMs <= 0) return;
+  if (windowMs <= 0 || idempotencyKey === undefined) return;
   const { replayed: _, ...stored } = result;
-  await tx.signResults.insert({ requestPk: pk, inputHash: signInputHash(input), authHash, resultJson: JSON.stringify(stored), createdAt: at });
+  await tx.signResults.insert({ requestPk: pk, inputHash: signInputHash(input, idempotencyKey), authHash, resultJson: JSON.stringify(stored), createdAt: at });
 }
 
 /** A sign call on an ISSUED request: the stored answer if this is the same call, else the usual 412. */
-export async function replaySignResult(deps: TscDomainDeps, pk: number, input: SignInput): Promise<SignResult> {
+export async function replaySignResult(deps: TscDomainDeps, pk: number, input: SignInput, idempotencyKey: string | undefined): Promise<SignResult> {
   const windowMs = deps.settings.signReplaySeconds * 1000;
-  if (windowMs <= 0) throw alreadyIssued();
+  if (windowMs <= 0 || idempotencyKey === undefined) throw alreadyIssued();
   const rec = await deps.store.signResults.get(pk);
   if (!rec || deps.clock.now().getTime() - rec.createdAt > windowMs) throw alreadyIssued();
   if (rec.failures >= deps.settings.otp.maxAttempts) throw alreadyIssued();
-  if (!sameHex(rec.inputHash, signInputHash(input))) throw alreadyIssued();
+  if (!sameHex(rec.inputHash, signInputHash(input, idempotencyKey))) throw alreadyIssued();
   const presented = presentedAuthHash(deps.settings.otp.hmacKey, pk, input);
   if (presented === null || !sameHex(rec.authHash, presented)) {
     // The right input with a wrong proof: counted here, never on the OTP (it is used already).
