@@ -542,7 +542,8 @@ export class PdfReader {
 
   async pageCount(): Promise<number> {
     const pages = await this.resolveDict((await this.catalog()).get('Pages'));
-    const c = pages?.get('Count');
+    // /Count may be an indirect integer (§7.3.10: any value may be an indirect reference).
+    const c = await this.resolve(pages?.get('Count'));
     if (typeof c !== 'number' || c < 0) throw new AppError('PDF_ERR_MALFORMED', 'Page tree has no /Count');
     return c;
   }
@@ -579,7 +580,7 @@ export class PdfReader {
         if (!isRef(kid)) continue;
         const kd = await this.resolveDict(kid);
         if (!kd) continue;
-        const count = isName(kd.get('Type'), 'Page') || !kd.has('Kids') ? 1 : kd.get('Count');
+        const count = isName(kd.get('Type'), 'Page') || !kd.has('Kids') ? 1 : await this.resolve(kd.get('Count'));
         if (typeof count !== 'number') throw new AppError('PDF_ERR_MALFORMED', 'Page tree node has no /Count');
         if (remaining < count) {
           next = kid;

@@ -186,6 +186,24 @@ test('a reference to a missing object is null (ISO 32000-1 §7.3.10)', async () 
   assert.equal(await r.pageCount(), 0);
 });
 
+test('page-tree /Count may be an indirect integer (root and intermediate nodes)', async () => {
+  // §7.3.10: any value may be indirect; qpdf and poppler read such trees.
+  const bytes = classicPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 7 0 R >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>',
+    '<< /Type /Pages /Parent 2 0 R /Kids [5 0 R 6 0 R] /Count 8 0 R >>',
+    '<< /Type /Page /Parent 4 0 R /MediaBox [0 0 200 200] >>',
+    '<< /Type /Page /Parent 4 0 R /MediaBox [0 0 300 300] >>',
+    '3',
+    '2',
+  ]);
+  const r = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+  assert.equal(await r.pageCount(), 3);
+  assert.deepEqual((await r.getPage(2)).mediaBox, [0, 0, 300, 300]);
+  assert.equal((await r.getPage(2)).ref.num, 6);
+});
+
 test('a tolerated key without a value opens strictly wherever the parse window ends', async () => {
   // "/K>>" straddling the reader's first 2 KiB window used to be misread as a syntax error.
   for (let pad = 1985; pad < 2010; pad++) {
