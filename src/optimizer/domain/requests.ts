@@ -180,11 +180,18 @@ export async function updateRequest(ctx: OptimizerContext, rawPk: string, input:
     const v = text((input as Fields)[f]);
     if (v !== undefined) patch[f] = f === 'registration_authority' && /^[0-9]+$/.test(v) ? Number(v) : v;
   }
+  // Gen B's UpdateReqObject_VID names the id document's country `country_name` ("two-letters code
+  // (ISO 3166-1 alpha-2)"; GET shows it next to id_document_country): it is that field.
+  if (patch.id_document_country === undefined && typeof patch.country_name === 'string') patch.id_document_country = patch.country_name;
   if (Object.keys(patch).length === 0) throw new AppError('API_ERR_MISSING_PARAMETER', 'Missing required parameters');
   const o = await ctx.tsc.updateRequest(raoOf(ctx, r), r.pk, patch);
+  // The local copy of the signer (appearance text, SUBJECT) follows what the TSC now holds.
   const signer = signerOf(ctx, r);
-  for (const k of ['given_name', 'surname_1', 'surname_2', 'email', 'serial_number'] as const) {
-    if (typeof patch[k] === 'string') signer[k] = patch[k] as string;
+  for (const k of ['given_name', 'surname_1', 'surname_2', 'email', 'serial_number', 'id_document_type', 'id_document_country'] as const) {
+    const v = typeof o[k] === 'string' ? (o[k] as string) : typeof patch[k] === 'string' ? (patch[k] as string) : undefined;
+    if (v === undefined) continue;
+    if (v === '' && k === 'surname_2') delete signer.surname_2;
+    else if (v !== '') signer[k] = v;
   }
   await ctx.requests.update(r.pk, {
     status: o.status,

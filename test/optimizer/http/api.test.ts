@@ -154,6 +154,20 @@ test('requests: JSON and multipart create, token credentials, get, async status,
   const u = await h.call('PUT', `/api/v1/request/${pk}`, { given_name: 'Anna' });
   assert.deepEqual(u.json, { status: '200 OK', details: 'Request updated' });
   assert.equal((await h.call('GET', `/api/v1/request/${pk}`)).json.details.given_name, 'Anna');
+  // Gen B UpdateReqObject_VID: `country_name` is the id document's country (ISO 3166-1 alpha-2);
+  // the local signer copy (appearance SUBJECT) follows the update.
+  const scratchcard = (await h.call('GET', `/api/v1/request/${pk}`)).json.details.scratchcard;
+  const cn = await h.call('PUT', `/api/v1/request/${pk}/`, { scratchcard, email: PERSON.email, registration_authority: String(tsc.ra), profile: 'PFnubeQAFCiudadano', country_name: 'PT' });
+  assert.equal(cn.status, 200, JSON.stringify(cn.json));
+  const afterCn = (await h.call('GET', `/api/v1/request/${pk}`)).json.details;
+  assert.equal(afterCn.id_document_country, 'PT');
+  assert.equal(afterCn.country_name, 'PT');
+  assert.equal((await h.call('PUT', `/api/v1/request/${pk}`, { id_document_type: 'PAS' })).status, 200);
+  const rec = (await h.opt.ctx.requests.get(pk))!;
+  const signer = JSON.parse(h.opt.ctx.secrets.open(rec.signerSealed, `request:${pk}:signer`));
+  assert.equal(signer.given_name, 'Anna');
+  assert.equal(signer.id_document_country, 'PT');
+  assert.equal(signer.id_document_type, 'PAS');
   const d = await h.call('DELETE', `/api/v1/request/${pk}/`);
   assert.equal(d.json.details, 'Request directory removed successfully');
   assert.equal(await tsc.status(pk), 'CANCELLED');
