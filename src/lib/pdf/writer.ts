@@ -21,6 +21,7 @@ import {
   type PdfWritable,
 } from './objects.js';
 import type { PdfReader, XrefKind } from './reader.js';
+import { MAX_OBJECTS } from './xref-index.js';
 
 export interface IncrementOptions {
   /** Second element of the new /ID (§14.4); 16 random bytes when absent. */
@@ -61,6 +62,9 @@ export class IncrementalWriter implements ObjectAllocator {
 
   /** Like `add`, for values holding PdfRaw/PdfReal parts (reserved regions). */
   addWritable(value: PdfWritable): PdfRef {
+    // Numbers past the object limit would give a file this reader (and Annex C.2 readers)
+    // refuses to open: refuse before anything is written.
+    if (this.next >= MAX_OBJECTS) tooManyObjects();
     const ref = new PdfRef(this.next++, 0);
     this.objects.set(ref.num, { ref, value });
     return ref;
@@ -146,6 +150,7 @@ export class IncrementalWriter implements ObjectAllocator {
       push(latin1('\n'));
     } else {
       const selfNum = Math.max(size, this.next);
+      if (selfNum >= MAX_OBJECTS) tooManyObjects();
       entries.set(selfNum, { type: 1, a: xrefOffset, b: 0 });
       trailer.set('Size', selfNum + 1);
       const { data, w, index } = xrefStreamData(entries, full);
@@ -168,6 +173,10 @@ export class IncrementalWriter implements ObjectAllocator {
     if (Array.isArray(id) && id[0] instanceof PdfString) return [PdfString.hexOf(id[0].bytes), PdfString.hexOf(fresh)];
     return [PdfString.hexOf(fresh), PdfString.hexOf(fresh)];
   }
+}
+
+function tooManyObjects(): never {
+  throw new AppError('PDF_ERR_UNSUPPORTED', `The document has too many objects (object numbers reach the ${MAX_OBJECTS - 1} limit)`);
 }
 
 interface Entry {

@@ -14,6 +14,7 @@ import {
   isRef,
   latin1,
 } from '../../../src/lib/pdf/index.js';
+import { AppError } from '../../../src/shared/errors.js';
 import { buildPdf, classicPdf } from '../../support/pdf-build.js';
 import { getCorpus } from '../../support/pdf-corpus.js';
 import { assertQpdfCheck, isBytePrefix } from '../../support/pdf-oracles.js';
@@ -95,6 +96,34 @@ test('xref stream increments handle offsets needing more than 4 bytes (files pas
   const text = Buffer.from(inc.bytes).toString('latin1');
   assert.match(text, /\/W \[1 5 2\]/);
   assert.equal(inc.startxref, 5 * 2 ** 32 + text.indexOf(`${reader.size + 1} 0 obj`));
+});
+
+test('object numbers at the Annex C.2 limit: the last free number is used, past it the update is refused', async () => {
+  // A file using object 8,388,606 (or 8,388,607) next to the limit: an update numbered past it
+  // could not be opened again (here or by Annex C.2 readers), so it is refused before writing.
+  const withTop = (top: number) => {
+    const bodies = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [] /Count 0 /X ' + top + ' 0 R >>'];
+    let s = '%PDF-1.7\n';
+    const off: number[] = [];
+    bodies.forEach((b, i) => { off.push(s.length); s += `${i + 1} 0 obj\n${b}\nendobj\n`; });
+    const topAt = s.length;
+    s += `${top} 0 obj\n(top)\nendobj\n`;
+    const xrefAt = s.length;
+    s += `xref\n0 3\n0000000000 65535 f\r\n${off.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}`;
+    s += `${top} 1\n${String(topAt).padStart(10, '0')} 00000 n\r\n`;
+    s += `trailer\n<< /Size ${top + 1} /Root 1 0 R >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+    return Buffer.from(s, 'latin1');
+  };
+  const ok = await appendMarker(withTop(8_388_606));
+  assert.equal(ok.markerNum, 8_388_607);
+  const again = await PdfReader.open(new MemoryByteSource(ok.out), { strict: true });
+  assert.equal(again.size, 8_388_608);
+  await assert.rejects(appendMarker(withTop(8_388_607)), (e) => e instanceof AppError && e.code === 'PDF_ERR_UNSUPPORTED');
+  // An xref-stream update also needs a number for the stream itself.
+  const reader = await PdfReader.open(new MemoryByteSource(withTop(8_388_606)), { strict: true });
+  const w = new IncrementalWriter(reader, { xrefKind: 'stream' });
+  w.add(new PdfDict({ A: 1 }));
+  assert.throws(() => w.build(), (e) => e instanceof AppError && e.code === 'PDF_ERR_UNSUPPORTED');
 });
 
 test('PdfRaw marks give exact offsets of reserved regions', async () => {
