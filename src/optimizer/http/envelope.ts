@@ -62,6 +62,9 @@ export function toAppError(err: unknown, limits: { maxFilesPerCall: number; maxU
   return new AppError('INTERNAL_ERR', 'Internal server error', undefined, { cause: err });
 }
 
+const isTextMap = (d: unknown): boolean =>
+  !!d && typeof d === 'object' && !Array.isArray(d) && Object.keys(d).length > 0 && Object.values(d).every((v) => typeof v === 'string');
+
 export function sendError(reply: FastifyReply, gen: ApiGen, err: AppError): FastifyReply {
   const code = err.httpStatus;
   const message = publicMessage(err);
@@ -74,7 +77,10 @@ export function sendError(reply: FastifyReply, gen: ApiGen, err: AppError): Fast
     // Field validation errors are a 400 whose details the Gen B spec types as a string
     // (ResponseObject: "Please use the mobile phone number with an international prefix",
     // "Enter a valid email address"); the field map stays in Gen C's `details`.
-    const genBDetails = hasDetails && err.code !== 'REQ_ERR_INVALID_FIELD';
+    // The only object Gen B documents in `details` is the per-document map of /sign
+    // (ResponseObject_alt: {"<uid>": "<text>"}); any other details ({"pages": 3} of a page out
+    // of range…) would replace the message, so Gen B gets the text.
+    const genBDetails = hasDetails && err.code !== 'REQ_ERR_INVALID_FIELD' && isTextMap(err.details);
     return reply.send({ status, details: genBDetails ? err.details : message });
   }
   return reply.send({ status: 'error', message, details: hasDetails ? err.details : null, code: err.code });

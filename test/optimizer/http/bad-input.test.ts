@@ -173,7 +173,7 @@ test('OTP and signing: wrong OTP, sign twice / OTP reuse, illegal transitions', 
   const code = await tsc.lastOtp(pk);
   await expectUnchanged(403, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code === '000000' ? '000001' : '000000' }), 'Confirmation Code invalid');
   // Page out of range fails while preparing, before the TSC is asked: the OTP is not consumed.
-  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code, options: { [docUid]: { position: '10,10,100,60', page: 7 } } }));
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code, options: { [docUid]: { position: '10,10,100,60', page: 7 } } }), /^Page 7 is out of range/);
   const ok = await h.call('POST', `/api/v1/sign/${pk}`, { secret: code });
   assert.equal(ok.status, 200, JSON.stringify(ok.json));
   await expectUnchanged(412, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: code }), 'Request already in ISSUED status');
