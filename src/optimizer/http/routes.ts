@@ -29,6 +29,16 @@ export interface RouteOptions {
 type P = Record<string, string>;
 const params = (req: FastifyRequest) => req.params as P;
 
+/**
+ * JSON bodies whose absence has a documented answer (the Gen B spec marks /sign's body
+ * `required: false`; "Missing required parameter: 'secret'", "…: 'username'", "Missing required
+ * parameters"): no body, or a JSON `null`, reaches the use case as `{}` instead of failing the
+ * schema with "body must be object".
+ */
+const absentBodyIsEmpty = async (req: FastifyRequest) => {
+  if (req.body === undefined || req.body === null) req.body = {};
+};
+
 export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const { ctx, gen, hidden } = opts;
   const doc = (tag: string, summary: string, extra: Record<string, unknown> = {}) => ({ tags: [tag], summary, hide: hidden, ...extra });
@@ -54,7 +64,7 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
 
   // ------------------------------------------------------------------ metadata (§1.2)
   app.get('/metadata', { schema: doc('Metadata', 'List metadata') }, async (_req, reply) => ok(reply, gen, await metadata.listMetadata(ctx), 'Metadata retrieved'));
-  app.post('/metadata', { schema: doc('Metadata', 'Upload metadata', { body: S.MetadataBody }) }, async (req, reply) =>
+  app.post('/metadata', { schema: doc('Metadata', 'Upload metadata', { body: S.MetadataBody }), preValidation: absentBodyIsEmpty }, async (req, reply) =>
     ok(reply, gen, { metadata: await metadata.uploadMetadata(ctx, req.body) }, 'Metadata uploaded'),
   );
   app.delete('/metadata', { schema: doc('Metadata', 'Delete all metadata') }, async (_req, reply) => {
@@ -70,7 +80,7 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
   });
 
   // ------------------------------------------------------------------ tokens (§1.3)
-  app.post('/token', { schema: doc('Tokens', 'Create a token (RAO credentials verified by the TSC)', { body: S.TokenBody }) }, async (req, reply) => {
+  app.post('/token', { schema: doc('Tokens', 'Create a token (RAO credentials verified by the TSC)', { body: S.TokenBody }), preValidation: absentBodyIsEmpty }, async (req, reply) => {
     const uid = await tokens.createToken(ctx, gen, (req.body ?? {}) as tokens.CreateTokenInput);
     return gen === 'B' ? ok(reply, gen, uid, 'Token created') : ok(reply, gen, { token_uid: uid }, 'Token created');
   });
@@ -102,7 +112,7 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
   app.get('/request/:pk', { schema: doc('Requests', 'Get a request (from the TSC)', { params: S.PkParams }) }, async (req, reply) =>
     ok(reply, gen, await requests.getRequest(ctx, params(req).pk!), 'Request retrieved'),
   );
-  app.put('/request/:pk', { schema: doc('Requests', 'Update a request (before issuance)', { params: S.PkParams, body: S.UpdateRequestBody }) }, async (req, reply) => {
+  app.put('/request/:pk', { schema: doc('Requests', 'Update a request (before issuance)', { params: S.PkParams, body: S.UpdateRequestBody }), preValidation: absentBodyIsEmpty }, async (req, reply) => {
     await requests.updateRequest(ctx, params(req).pk!, req.body);
     return ok(reply, gen, 'Request updated', 'Request updated');
   });
@@ -131,8 +141,8 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
     return ok(reply, gen, text, text);
   };
   const signSchema = doc('Requests', 'Issue the single-use certificate and sign every document and the contract', { params: S.PkParams, body: S.SignBody });
-  app.post('/sign/:pk', { schema: signSchema }, sign);
-  app.post('/async/sign/:pk', { schema: { ...signSchema, summary: 'Alias of /sign (Gen B backup spec)' } }, sign);
+  app.post('/sign/:pk', { schema: signSchema, preValidation: absentBodyIsEmpty }, sign);
+  app.post('/async/sign/:pk', { schema: { ...signSchema, summary: 'Alias of /sign (Gen B backup spec)' }, preValidation: absentBodyIsEmpty }, sign);
 
   // ------------------------------------------------------------------ documents (§1.5)
   const upload = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {

@@ -154,6 +154,16 @@ test('malformed bodies: JSON, multipart, content type, hashfile', async () => {
 
 test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, {}), "Missing required parameter: 'secret'");
+  // No body at all (the Gen B spec marks /sign's body optional), an empty JSON body or `null`:
+  // the documented texts, not a schema complaint.
+  const json = { 'content-type': 'application/json' };
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`), "Missing required parameter: 'secret'");
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/async/sign/${pk}/`, '', json), "Missing required parameter: 'secret'");
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, 'null', json), "Missing required parameter: 'secret'");
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/token'), "Missing required parameter: 'username'");
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/metadata', '', json), 'Missing required parameters');
+  await expectUnchanged(400, () => h.call('PUT', `/api/v1/request/${pk}`), 'Missing required parameters');
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, '[]', json));
   await expectUnchanged(400, () => h.call('POST', '/api/v1/token', { password: 'x' }), "Missing required parameter: 'username'");
   await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
