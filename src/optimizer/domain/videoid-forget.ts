@@ -7,6 +7,7 @@ import type { OptimizerContext } from './context.js';
 import type { RaoCredentials, RequestRecord } from './ports.js';
 import type { EvidenceName, MediaItem, VideoIdRecord } from './videoid-ports.js';
 import { mediaKey } from './videoid-rules.js';
+import { withVideoIdLock } from './videoid.js';
 
 /** Deletes every evidence item of `v`; returns how many there were. */
 export async function dropEvidence(ctx: OptimizerContext, r: RequestRecord, v: VideoIdRecord, creds: RaoCredentials): Promise<number> {
@@ -23,10 +24,20 @@ export async function dropEvidence(ctx: OptimizerContext, r: RequestRecord, v: V
  * DELETE /request/{pk}: the request's folder goes away with its evidence. Records the deletion in
  * the TSC audit (best effort: the request is being removed either way) and forgets the
  * videoid_pk map entry.
+ *
+ * Under the request's VideoID lock, like every evidence call: an upload that passed its status
+ * check before the cancellation would otherwise move its file into `<pk>/videoid/` after the
+ * folder was removed, leaving evidence on disk that no record names. Holding the lock, the upload
+ * finishes first and its file is deleted here; once the record is gone, later uploads find nothing (404).
  */
 export async function forgetVideoId(ctx: OptimizerContext, r: RequestRecord, creds: RaoCredentials): Promise<void> {
-  const v = await ctx.videoid.store.byRequestPk(r.pk);
-  if (!v) return;
-  if (Object.keys(v.items).length) await dropEvidence(ctx, r, v, creds).catch(() => {});
-  await ctx.videoid.store.delete(r.pk);
+  if (!(await ctx.videoid.store.byRequestPk(r.pk))) return;
+  await withVideoIdLock(ctx, r.pk, async () => {
+    const v = await ctx.videoid.store.byRequestPk(r.pk);
+    if (!v) return;
+    if (Object.keys(v.items).length) await dropEvidence(ctx, r, v, creds).catch(() => {});
+    // Whatever the audit call did, no evidence file outlives the record.
+    await ctx.blobs.deletePrefix(`${r.pk}/videoid`);
+    await ctx.videoid.store.delete(r.pk);
+  });
 }

@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,4 +252,38 @@ test('evidence JSON and video sent concurrently both land under the request lock
   assert.equal(await statusOf(env, pk), 'VIDEOREVIEW');
   const sum = (await env.h.call('GET', `/api/v1/videoid/${pk}/evidences`)).json.details;
   assert.deepEqual(Object.keys(sum.items).sort(), ['acceptance', 'document_front', 'document_owner', 'document_photo', 'document_rear', 'ocr_data', 'security_checks', 'similarity_level', 'video']);
+});
+
+test('DELETE /request while an evidence upload is being committed: the upload cannot leave a file behind the deletion', { timeout: 120_000 }, async () => {
+  const { h } = env;
+  const v = await createVideoId(env, '/api/v1', { videoid_mode: 'external' });
+  const pk = v.request_pk;
+  const ctx = h.opt.ctx;
+  const folder = join(h.config.optimizerDir, 'blobs', String(pk));
+  const recordEvidence = ctx.videoid.tsc.recordEvidence;
+  let audited!: () => void;
+  const auditedP = new Promise<void>((r) => { audited = r; });
+  let deleted!: () => void;
+  const deletedP = new Promise<void>((r) => { deleted = r; });
+  // The upload is audited, then (before its file is moved into place) the request is deleted.
+  ctx.videoid.tsc.recordEvidence = async (...args: Parameters<typeof recordEvidence>) => {
+    const out = await recordEvidence.apply(ctx.videoid.tsc, args);
+    if (args[1] === pk && args[2] === 'uploaded') {
+      audited();
+      await Promise.race([deletedP, new Promise((r) => setTimeout(r, 1500))]);
+    }
+    return out;
+  };
+  try {
+    const up = uploadVideo(env, `/api/v1/videoid/${pk}/evidences/video`, env.media.webm);
+    await auditedP;
+    const gone = await h.call('DELETE', `/api/v1/request/${pk}`);
+    deleted();
+    assert.equal(gone.status, 200, JSON.stringify(gone.json));
+    await up;
+  } finally {
+    ctx.videoid.tsc.recordEvidence = recordEvidence;
+  }
+  assert.equal(await ctx.videoid.store.byRequestPk(pk), null);
+  assert.equal(existsSync(folder), false, `${folder} still holds ${existsSync(folder) ? readdirSync(folder, { recursive: true }).join(', ') : ''}`);
 });
