@@ -14,6 +14,7 @@ import * as requests from '../domain/requests.js';
 import { getSettings, updateSettings } from '../domain/settings.js';
 import { signRequest } from '../domain/sign.js';
 import * as tokens from '../domain/tokens.js';
+import { AppError } from '../../shared/errors.js';
 import { ok } from './envelope.js';
 import { multipartFields, uploadParts } from './multipart.js';
 import { sendFile } from './reply-file.js';
@@ -201,6 +202,25 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
     await documents.deleteDocument(ctx, p.pk!, p.uid!, null);
     return ok(reply, gen, 'Document successfully deleted', 'Document successfully deleted');
   });
+
+  // ------------------------------------------------------------------ ids left out (Gen B 400s)
+  // The Gen B spec documents a 400 with its own text when the path's id is empty
+  // (`GET /api/v1/token/`, `POST /api/v1/otp/`…); without these routes such calls were a 404
+  // "Route … not found". Hidden from the OpenAPI document.
+  const missing = (text: string) => async () => {
+    throw new AppError('API_ERR_MISSING_PARAMETER', text);
+  };
+  const noId = { schema: { hide: true } };
+  const NO_PK = "Missing required parameters: Request's pk not specified";
+  app.get('/token', noId, missing('Missing required parameter: no token uid specified'));
+  app.delete('/token', noId, missing('Missing required parameter: no token uid specified'));
+  app.post('/otp', noId, missing("Missing parameters: Request's pk not specified"));
+  app.post('/document', noId, missing(NO_PK));
+  app.post('/documents', noId, missing(NO_PK));
+  app.get('/documents', noId, missing(NO_PK));
+  app.delete('/documents', noId, missing(NO_PK));
+  app.get('/image', noId, missing('Missing required parameters: Image uid not specified'));
+  app.delete('/image', noId, missing('Missing required parameters: No image uid specified'));
 
   // ------------------------------------------------------------------ images (§1.6)
   app.post('/image', {

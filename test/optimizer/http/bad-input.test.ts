@@ -164,6 +164,18 @@ test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', '/api/v1/metadata', '', json), 'Missing required parameters');
   await expectUnchanged(400, () => h.call('PUT', `/api/v1/request/${pk}`), 'Missing required parameters');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, '[]', json));
+  // An empty id in the path: the Gen B spec's 400 texts, not a 404 "Route … not found".
+  await expectUnchanged(400, () => h.call('GET', '/api/v1/token/'), 'Missing required parameter: no token uid specified');
+  await expectUnchanged(400, () => h.call('DELETE', '/api/v1/token'), 'Missing required parameter: no token uid specified');
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/otp/'), "Missing parameters: Request's pk not specified");
+  await expectUnchanged(400, () => h.upload('/api/v1/document/', [pdfPart(buildPdf())]), "Missing required parameters: Request's pk not specified");
+  await expectUnchanged(400, () => h.call('GET', '/api/v1/documents/'), "Missing required parameters: Request's pk not specified");
+  await expectUnchanged(400, () => h.call('DELETE', '/api/v1/documents'), "Missing required parameters: Request's pk not specified");
+  await expectUnchanged(400, () => h.call('GET', '/api/v1/image/'), 'Missing required parameters: Image uid not specified');
+  await expectUnchanged(400, () => h.call('DELETE', '/api/v1/image/'), 'Missing required parameters: No image uid specified');
+  const c = await h.call('GET', '/oneshot/api/v1/token/');
+  assert.equal(c.status, 400);
+  assert.equal(c.json.code, 'API_ERR_MISSING_PARAMETER');
   await expectUnchanged(400, () => h.call('POST', '/api/v1/token', { password: 'x' }), "Missing required parameter: 'username'");
   await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
