@@ -32,6 +32,8 @@ export type WebhookEventType =
   | 'CERTIFICATE_SUSPENDED' | 'CERTIFICATE_REVOKED' | 'VIDEOID_UPDATED' | 'VIDEOID_FAILED' | 'VIDEOID_REFUSED';
 
 export const SIGNATURE_HEADER = 'x-oneshot-signature';
+/** HMAC over `<X-OneShot-Timestamp>.<body>`: binds the attempt's time, so a receiver can refuse old replays. */
+export const TIMED_SIGNATURE_HEADER = 'x-oneshot-signature-v2';
 export const TIMESTAMP_HEADER = 'x-oneshot-timestamp';
 export const EVENT_ID_HEADER = 'x-oneshot-event-id';
 export const EVENT_TYPE_HEADER = 'x-oneshot-event-type';
@@ -95,16 +97,25 @@ export function webhookBody(e: WebhookEvent, format: WebhookFormat): string {
   });
 }
 
+/** HMAC-SHA256 of `<timestamp>.<body>` (the v2 signature). */
+const timedHmac = (secret: Buffer | string, timestamp: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(body).digest();
+
 /**
- * Headers of one delivery. The signature is HMAC-SHA256 over the exact body bytes, hex:
- * `X-OneShot-Signature: sha256=<hex>`; the body carries `event_id` and `sent_at`, so a replayed
- * body is recognised by its event id (receivers de-duplicate on it).
+ * Headers of one delivery. `X-OneShot-Signature: sha256=<hex>` is HMAC-SHA256 over the exact body
+ * bytes; the body carries `event_id` and `sent_at`, so a replayed body is recognised by its event
+ * id (receivers de-duplicate on it). `X-OneShot-Timestamp` alone is not covered by that signature
+ * (anyone replaying a captured delivery can set it), so `X-OneShot-Signature-V2: sha256=<hex>`
+ * signs `<timestamp>.<body>`: a receiver that checks it can refuse deliveries older than a few
+ * minutes and keep event ids only for that long.
  */
 export function webhookHeaders(secret: Buffer, body: string, eventId: string, eventType: string, attempt: number, now: Date): Record<string, string> {
+  const timestamp = String(Math.floor(now.getTime() / 1000));
   return {
     'content-type': 'application/json',
     [SIGNATURE_HEADER]: `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`,
-    [TIMESTAMP_HEADER]: String(Math.floor(now.getTime() / 1000)),
+    [TIMED_SIGNATURE_HEADER]: `sha256=${timedHmac(secret, timestamp, Buffer.from(body, 'utf8')).toString('hex')}`,
+    [TIMESTAMP_HEADER]: timestamp,
     [EVENT_ID_HEADER]: eventId,
     [EVENT_TYPE_HEADER]: eventType,
     [ATTEMPT_HEADER]: String(attempt),
@@ -115,6 +126,26 @@ export function webhookHeaders(secret: Buffer, body: string, eventId: string, ev
 export function verifyWebhookSignature(secret: Buffer | string, rawBody: Buffer | string, header: string | undefined): boolean {
   if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
   const want = createHmac('sha256', secret).update(rawBody).digest();
+  const got = Buffer.from(header.slice(7), 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/**
+ * Receiver side, replay-bounded (docs/async.md): the v2 signature over `<timestamp>.<raw body>`,
+ * in constant time, and the timestamp within `toleranceSeconds` of `now`.
+ */
+export function verifyTimedWebhookSignature(
+  secret: Buffer | string,
+  rawBody: Buffer | string,
+  timestampHeader: string | undefined,
+  header: string | undefined,
+  opts: { now?: Date; toleranceSeconds?: number } = {},
+): boolean {
+  if (!timestampHeader || !/^\d{1,15}$/.test(timestampHeader)) return false;
+  if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
+  const age = Math.floor((opts.now ?? new Date()).getTime() / 1000) - Number(timestampHeader);
+  if (Math.abs(age) > (opts.toleranceSeconds ?? 300)) return false;
+  const want = timedHmac(secret, timestampHeader, rawBody);
   const got = Buffer.from(header.slice(7), 'hex');
   return got.length === want.length && timingSafeEqual(got, want);
 }

@@ -17,7 +17,7 @@ import { buildPdf } from '../../support/pdf-build.js';
 import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { startHarness, type Harness } from '../../support/optimizer-harness.js';
 import { startWebhookReceiver, type WebhookHit, type WebhookReceiver } from '../../support/webhook-receiver.js';
-import { verifyWebhookSignature } from '../../../src/optimizer/domain/webhooks.js';
+import { verifyTimedWebhookSignature, verifyWebhookSignature } from '../../../src/optimizer/domain/webhooks.js';
 import { pollCertificateEvents } from '../../../src/optimizer/domain/certificate-events.js';
 import { HttpWebhookSender, isPrivateAddress, webhookUrlProblem } from '../../../src/optimizer/adapters/http-webhook-sender.js';
 
@@ -87,6 +87,19 @@ function checkSigned(hit: WebhookHit): void {
   assert.equal(hit.headers['content-type'], 'application/json');
   assert.ok(!verifyWebhookSignature('another-secret-of-some-length', hit.raw, sig));
   assert.ok(!verifyWebhookSignature(SECRET, Buffer.concat([hit.raw, Buffer.from(' ')]), sig));
+  // The v2 signature binds the attempt's timestamp: `openssl dgst -hmac` over "<timestamp>.<body>".
+  const ts = String(hit.headers['x-oneshot-timestamp']);
+  const v2 = String(hit.headers['x-oneshot-signature-v2']);
+  assert.equal(v2, `sha256=${opensslHmac(Buffer.concat([Buffer.from(`${ts}.`), hit.raw]))}`, 'v2 = HMAC of timestamp.body');
+  const sentAt = new Date(Number(ts) * 1000);
+  assert.ok(verifyTimedWebhookSignature(SECRET, hit.raw, ts, v2, { now: sentAt }));
+  // A captured delivery replayed later: the body signature still verifies, the v2 one does not —
+  // neither with the old timestamp (too old) nor with a fresh one (not what was signed).
+  const later = new Date(sentAt.getTime() + 3600_000);
+  assert.ok(verifyWebhookSignature(SECRET, hit.raw, sig));
+  assert.ok(!verifyTimedWebhookSignature(SECRET, hit.raw, ts, v2, { now: later }));
+  assert.ok(!verifyTimedWebhookSignature(SECRET, hit.raw, String(Math.floor(later.getTime() / 1000)), v2, { now: later }));
+  assert.ok(!verifyTimedWebhookSignature('another-secret-of-some-length', hit.raw, ts, v2, { now: sentAt }));
 }
 
 test('async flow: callback (Gen C shape) and RA webhook (Gen B shape) get CREATED, APPROVED, ENROLLED in order, HMAC-signed', async () => {
