@@ -225,7 +225,11 @@ async function checkWebm(w: Window): Promise<string | null> {
   for (let p = header.dataStart; p < headerEnd;) {
     const e = await element(w, p);
     if (!e || e.size === null || e.dataStart + e.size > headerEnd) return 'WebM EBML header is invalid';
-    if (e.id === DOCTYPE) docType = ascii((await w.bytes(e.dataStart, e.size)) ?? new Uint8Array()).replace(/\0+$/, '');
+    if (e.id === DOCTYPE) {
+      // A short ASCII string ("webm", "matroska"): anything long is not a DocType (and is never read whole).
+      if (e.size > 64) return 'WebM EBML DocType is invalid';
+      docType = ascii((await w.bytes(e.dataStart, e.size)) ?? new Uint8Array()).replace(/\0+$/, '');
+    }
     p = e.dataStart + e.size;
   }
   if (docType !== 'webm' && docType !== 'matroska') return `unsupported EBML document type '${docType.slice(0, 16)}'`;

@@ -84,3 +84,15 @@ test('video: truncated or damaged recordings are caught', async () => {
   big.writeUInt32BE(mp4.length + 100, 0);
   assert.match((await problem(big, mt))!, /past the end/);
 });
+
+test('video: an EBML header whose DocType element is huge is a corrupt file, not a crash', async () => {
+  // 1 MB DocType inside a 1 MB EBML header: recognised as WebM, unusable. Spreading it into a
+  // string overflowed the stack (a 500 instead of the documented 422 → VIDEOERROR).
+  const n = 1_000_000;
+  const vint4 = (x: number) => Buffer.from([0x10 | (x >>> 24), (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff]);
+  const docType = Buffer.concat([Buffer.from([0x42, 0x82]), vint4(n), Buffer.alloc(n, 0x61)]);
+  const file = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), vint4(docType.length), docType]);
+  const t = sniffVideo(file);
+  assert.deepEqual(t, { mime: 'video/webm', ext: 'webm' });
+  assert.match((await problem(file, t!))!, /DocType/);
+});
