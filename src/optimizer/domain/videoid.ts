@@ -37,6 +37,16 @@ function text(v: unknown, name: string): string | undefined {
   return t === '' ? undefined : t;
 }
 
+/** A URL with user info (`https://user:pass@host/…`); unparsable URLs count as such too. */
+function withCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return true;
+  }
+}
+
 function parseMode(v: unknown, dflt: VideoIdMode): VideoIdMode {
   if (v === undefined || v === null || v === '') return dflt;
   const s = String(v).trim().toLowerCase();
@@ -89,6 +99,10 @@ export async function createVideoId(ctx: OptimizerContext, gen: ApiGen, input: F
   const webhook = text(input.webhook_url, 'webhook_url') ?? null;
   if (webhook !== null && (!/^https?:\/\/[^\s]+$/.test(webhook) || webhook.length > 2048)) {
     throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid webhook_url: must be an http(s) URL');
+  }
+  if (webhook !== null && withCredentials(webhook)) {
+    // The sender refuses such a target for good (docs/async.md): say so now, and keep no password.
+    throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid webhook_url: must not carry credentials');
   }
 
   let created: TscRequestObject;

@@ -75,6 +75,8 @@ test('POST /videoid: documented errors (400 missing, 400 not enabled, 403 permis
 
   for (const [body, text] of [
     [{ ...base, token, webhook_url: 'ftp://x' }, /webhook_url/],
+    // The sender refuses a target with user info for good: refused here, never stored.
+    [{ ...base, token, webhook_url: 'https://hook:s3cret@hooks.example.com/x' }, /webhook_url: must not carry credentials/],
     [{ ...base, token, videoid_mode: 'selfie' }, /videoid_mode/],
     [{ ...base, token, env: 'prod' }, /environment is not available/],
     [{ ...base, token, email: 'not-an-email' }, /valid email/],
