@@ -74,6 +74,8 @@ const ENDSTREAM = enc('endstream');
 
 interface ObjStm {
   offsets: Map<number, number>; // object number → byte offset in data
+  /** Object number → its index in the stream's header (§7.5.8.3: the type-2 xref field 3). */
+  indices: Map<number, number>;
   data: Uint8Array;
 }
 
@@ -332,7 +334,7 @@ export class PdfReader {
     for (const s of scan.objectStreams) {
       try {
         const stm = await this.loadObjStm(s);
-        for (const n of stm.offsets.keys()) this.index.setIfUnset(n, 2, s, 0);
+        for (const [n, i] of stm.indices) this.index.setIfUnset(n, 2, s, i);
       } catch {
         /* a damaged object stream loses its objects; the root check below decides */
       }
@@ -485,12 +487,16 @@ export class PdfReader {
     }
     const p = new Parser(data, 0, true);
     const offsets = new Map<number, number>();
+    const indices = new Map<number, number>();
     for (let i = 0; i < n; i++) {
       const on = p.readInt();
       const off = p.readInt();
-      if (!offsets.has(on)) offsets.set(on, first + off);
+      if (!offsets.has(on)) {
+        offsets.set(on, first + off);
+        indices.set(on, i);
+      }
     }
-    const stm = { offsets, data };
+    const stm = { offsets, indices, data };
     if (this.objStmCache.size >= OBJSTM_CACHE) this.objStmCache.delete(this.objStmCache.keys().next().value!);
     this.objStmCache.set(num, stm);
     return stm;
@@ -531,10 +537,10 @@ export class PdfReader {
   }
 
   /** In-use entries with their file offsets (recovered files: every object found). */
-  *entries(): Generator<{ num: number; gen: number; offset?: number; stream?: number }> {
+  *entries(): Generator<{ num: number; gen: number; offset?: number; stream?: number; index?: number }> {
     for (const [num, e] of this.index.inUse()) {
       if (e.type === 1) yield { num, gen: e.gen, offset: e.offset };
-      else if (e.type === 2) yield { num, gen: 0, stream: e.stream };
+      else if (e.type === 2) yield { num, gen: 0, stream: e.stream, index: e.index };
     }
   }
 

@@ -126,7 +126,9 @@ export class IncrementalWriter implements ObjectAllocator {
     if (full) {
       for (const e of reader.entries()) {
         if (e.offset !== undefined) entries.set(e.num, { type: 1, a: e.offset - shift, b: e.gen });
-        else entries.set(e.num, { type: 2, a: e.stream!, b: 0 });
+        // §7.5.8.3 Table 18: field 3 of a type-2 entry is the object's index in its stream
+        // (poppler looks objects up by it).
+        else entries.set(e.num, { type: 2, a: e.stream!, b: e.index ?? 0 });
       }
     } else {
       trailer.set('Prev', reader.startxref);

@@ -8,9 +8,11 @@ import {
   N,
   PdfDict,
   PdfRaw,
+  PdfRef,
   PdfReader,
   PdfStream,
   PdfString,
+  decodeStream,
   isRef,
   latin1,
 } from '../../../src/lib/pdf/index.js';
@@ -18,7 +20,7 @@ import { AppError } from '../../../src/shared/errors.js';
 import { buildPdf, classicPdf } from '../../support/pdf-build.js';
 import { getCorpus } from '../../support/pdf-corpus.js';
 import { assertQpdfCheck, isBytePrefix } from '../../support/pdf-oracles.js';
-import { freshTempDir, runOk } from '../../support/pdf-tools.js';
+import { freshTempDir, run, runOk } from '../../support/pdf-tools.js';
 
 /** Adds a marker object to the catalog in one increment; returns the new file bytes. */
 async function appendMarker(bytes: Buffer, strict = true): Promise<{ out: Buffer; markerNum: number; reader: PdfReader }> {
@@ -81,6 +83,35 @@ test('recovered (damaged) files get a complete xref section without /Prev', asyn
     assert.equal(await r2.pageCount(), 3);
     assertQpdfCheck(path, e.name);
   }
+});
+
+test('a recovered file with object streams: the complete xref stream gives each compressed object its index in the stream', async () => {
+  // §7.5.8.3 Table 18: field 3 of a type-2 entry is the index within the object stream, and
+  // poppler finds compressed objects by it. All zeros made the catalog and pages null there.
+  const good = buildPdf({ xref: 'stream', pages: 3 });
+  const text = good.toString('latin1');
+  const sx = text.lastIndexOf('startxref');
+  const damaged = Buffer.from(text.slice(0, sx) + text.slice(sx).replace(/startxref\s+(\d+)/, (_m, n: string) => `startxref\n${Number(n) + 5}`), 'latin1');
+  const { out, reader } = await appendMarker(damaged, false);
+  assert.equal(reader.recovered, true);
+  const dir = freshTempDir('writer-recovered-objstm');
+  const path = join(dir, 'out.pdf');
+  writeFileSync(path, out);
+  assertQpdfCheck(path, 'recovered object streams');
+  const info = run('pdfinfo', [path]);
+  assert.equal(info.stderr, '', `pdfinfo reads it cleanly: ${info.stderr}`);
+  assert.match(info.stdout, /^Pages:\s+3$/m);
+  // Every compressed entry written must name the object at that index of its stream.
+  const r2 = await PdfReader.open(new MemoryByteSource(out), { strict: true });
+  let compressed = 0;
+  for (const e of r2.entries()) {
+    if (e.stream === undefined) continue;
+    compressed++;
+    const stm = (await r2.getObject(new PdfRef(e.stream, 0))) as PdfStream;
+    const header = Buffer.from(decodeStream(stm.dict, stm.data)).toString('latin1').slice(0, stm.dict.get('First') as number).trim().split(/\s+/).map(Number);
+    assert.equal(header[2 * e.index!], e.num, `object ${e.num} is at index ${e.index} of stream ${e.stream}`);
+  }
+  assert.ok(compressed >= 3, `compressed objects: ${compressed}`);
 });
 
 test('xref stream increments handle offsets needing more than 4 bytes (files past 4 GiB)', async () => {
