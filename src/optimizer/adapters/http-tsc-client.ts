@@ -19,6 +19,9 @@ export interface HttpTscClientOptions {
 
 type Json = Record<string, unknown>;
 
+/** What an HTTP header value carries unchanged: printable Latin-1, no surrounding spaces. */
+const HEADER_VALUE_RE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$/;
+
 export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEventFeed {
   constructor(private readonly opts: HttpTscClientOptions) {}
 
@@ -26,6 +29,11 @@ export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEv
     const h: Record<string, string> = { 'x-rao-username': c.username };
     if (c.password) h['x-rao-password'] = c.password;
     if (c.pin) h['x-rao-pin'] = c.pin;
+    // fetch's own error for a value a header cannot carry quotes the value (a password in the
+    // error log): refuse it here, naming only the field.
+    for (const [k, v] of Object.entries(h)) {
+      if (!HEADER_VALUE_RE.test(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid parameter: '${k.slice(6)}' contains characters that cannot be sent to the TSC`);
+    }
     return h;
   }
 

@@ -31,6 +31,22 @@ function optString(v: unknown, name: string): string | undefined {
   return v;
 }
 
+/**
+ * RAO credentials travel to the TSC as HTTP header values (docs/tsc-api.md), which carry printable
+ * Latin-1 only and lose surrounding spaces: anything else could never authenticate, and the HTTP
+ * client's complaint about it quotes the value (a password in the error log). Refused up front,
+ * without echoing the value.
+ */
+const CREDENTIAL_RE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]{0,254}[\x21-\x7e\xa1-\xff])?$/;
+
+function credential(v: unknown, name: 'username' | 'password' | 'pin'): string | undefined {
+  const s = optString(v, name);
+  if (s !== undefined && !CREDENTIAL_RE.test(s)) {
+    throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid parameter: '${name}' must be 1-256 printable Latin-1 characters without leading or trailing spaces`);
+  }
+  return s;
+}
+
 export async function resolveEnvironment(ctx: OptimizerContext, requested: unknown): Promise<Environment> {
   const settings = await ctx.settings.read();
   const env = optString(requested, 'env') ?? settings.general.environment;
@@ -47,10 +63,10 @@ export async function createToken(
   input: CreateTokenInput,
   opts: { uid?: string; protected?: boolean } = {},
 ): Promise<string> {
-  const username = optString(input.username, 'username');
+  const username = credential(input.username, 'username');
   if (!username) throw new AppError('API_ERR_MISSING_PARAMETER', "Missing required parameter: 'username'");
-  const password = optString(input.password, 'password');
-  const pin = optString(input.pin, 'pin');
+  const password = credential(input.password, 'password');
+  const pin = credential(input.pin, 'pin');
   const env = await resolveEnvironment(ctx, input.env);
   const fingerprint = ctx.secrets.fingerprint('token', username, password, pin, env);
   const duplicate = () => new AppError('TOKEN_ERR_ALREADY_EXISTS', 'A token with these credentials already exist!');
@@ -146,9 +162,9 @@ export async function resolveCredentials(
 ): Promise<{ creds: Required<RaoCredentials>; token: TokenRecord | null }> {
   const tokenUid = optString(input.token, 'token');
   let token: TokenRecord | null = null;
-  let username = optString(input.username, 'username');
-  let password = optString(input.password, 'password');
-  let pin = optString(input.pin, 'pin');
+  let username = credential(input.username, 'username');
+  let password = credential(input.password, 'password');
+  let pin = credential(input.pin, 'pin');
   if (tokenUid) {
     token = await findToken(ctx, tokenUid, (u) => `Token ${u} not found`);
     username = token.username;

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { buildPdf } from '../../support/pdf-build.js';
 import { startRealTsc, type RealTsc } from '../../support/optimizer-tsc.js';
 import { multipart, startHarness, type Harness, type Res } from '../../support/optimizer-harness.js';
@@ -208,6 +209,29 @@ test('OTP and signing: wrong OTP, sign twice / OTP reuse, illegal transitions', 
   assert.equal(r.status, 404);
   assert.equal(r.json.details, 'No documents found for specified Request');
   assert.equal(await tsc.status(empty), 'ENROLLREADY');
+});
+
+test('RAO credentials a header cannot carry: a 400 naming the field, never a 502 that logs the password', async () => {
+  const lines: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
+  const k = await startHarness({ tscUrl: tsc.url, tscKey: tsc.apiKey, deps: () => ({ logger: { level: 'info', stream } as never }) });
+  try {
+    const bad = { password: 'TopSecret\u0000Pw', pin: 'Pin\n98765', username: 'rao\u0001x' } as const;
+    for (const [field, value] of Object.entries(bad)) {
+      for (const [url, body] of [['/api/v1/token', { ...RAO, [field]: value }], ['/api/v1/request', { ...PERSON, ...RAO, [field]: value }]] as const) {
+        const r = await k.call('POST', url, body);
+        assert.equal(r.status, 400, `${url} ${field}: ${JSON.stringify(r.json)}`);
+        assert.match(r.json.details, new RegExp(`^Invalid parameter: '${field}' `));
+      }
+    }
+    const emoji = await k.call('POST', '/api/v1/token', { ...RAO, password: `${RAO.password}\u{1F4A5}` });
+    assert.equal(emoji.status, 400);
+    assert.deepEqual((await k.call('GET', '/api/v1/tokens')).json.details, {});
+    const log = lines.join('');
+    for (const v of ['TopSecret', 'Pin\\n98765', 'rao\\u0001x']) assert.equal(log.includes(v), false, `${v} in the log`);
+  } finally {
+    await k.close();
+  }
 });
 
 test('API key: required on every route when set, never on /docs', async () => {
