@@ -166,17 +166,15 @@ async function advance(ctx: OptimizerContext, job: SignJobRecord): Promise<void>
       prepared.levelChoice && tracker ? { choice: prepared.levelChoice, tracker } : undefined);
     const level = tracker?.outcome();
     if (level?.degraded) ctx.async.log.warn({ pk, requested: level.requested, produced: level.produced, reason: level.reason }, 'signature level degraded');
-    if (failures.length) {
-      const text = `Signatures could not be completed for: ${failures.join(', ')}`;
-      await signJobs.update(pk, { state: 'failed', error: text }, 'tsc_signed');
-      await ctx.requests.update(pk, { asyncStatus: `error: ${text}`, updatedAt: ctx.clock.now() });
-    } else {
-      await signJobs.update(pk, { state: 'done', error: null }, 'tsc_signed');
-      // Only now: a client polling async/status finds every file when it reads "signed".
-      await ctx.requests.update(pk, { asyncStatus: 'signed', updatedAt: ctx.clock.now() });
-    }
-    ctx.async.log.info({ pk, run: fresh.runs, failures: failures.length }, 'async sign completed');
+    const text = failures.length ? `Signatures could not be completed for: ${failures.join(', ')}` : null;
+    // Only now: a client polling async/status finds every file when it reads "signed".
+    await ctx.requests.update(pk, { asyncStatus: text ? `error: ${text}` : 'signed', updatedAt: ctx.clock.now() });
+    // The event is recorded BEFORE the job ends: a process that dies in between leaves the job in
+    // tsc_signed, and the retry (storing is idempotent, the event is recorded once) sends it. Ended
+    // first, the job would never run again and REQUEST_ENROLLED would be lost.
     await emitStatusChange(ctx, pk, 'ISSUED', { certificates: issuedCertificates(result) });
+    await signJobs.update(pk, text ? { state: 'failed', error: text } : { state: 'done', error: null }, 'tsc_signed');
+    ctx.async.log.info({ pk, run: fresh.runs, failures: failures.length }, 'async sign completed');
   }
 }
 

@@ -104,3 +104,28 @@ test('TSC unavailable: retried with backoff up to OPTIMIZER_SIGN_ATTEMPTS, then 
     tsc.failSign = null;
   }
 });
+
+test('a process that dies right after its job is recorded finished has already recorded REQUEST_ENROLLED (the event is never lost)', async () => {
+  const { pk, uid, code } = await ready();
+  assert.equal((await h.call('POST', `/api/v1/sign/${pk}`, { secret: code })).status, 200);
+  const jobs = h.opt.ctx.async.signJobs;
+  const update = jobs.update;
+  // The job's final state is stored, then the process "dies" (nothing after that line runs).
+  jobs.update = async (p, patch, expect) => {
+    const ok = await update.call(jobs, p, patch, expect);
+    if (p === pk && (patch.state === 'done' || patch.state === 'failed')) throw new Error('process killed');
+    return ok;
+  };
+  try {
+    await assert.rejects(runSignJob(h.opt.ctx, { pk }), /process killed/);
+  } finally {
+    jobs.update = update;
+  }
+  // Whatever runs next (the queue's retry, recovery) finds nothing to do…
+  await runSignJob(h.opt.ctx, { pk });
+  // …so the event had to be recorded already: the stream's last status is ISSUED.
+  assert.equal((await h.opt.ctx.async.outbox.getStream(pk))?.lastStatus, 'ISSUED');
+  assert.equal(await status(pk), 'signed');
+  assert.equal((await h.call('GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 200);
+  assert.equal(signCalls(pk), 1);
+});
