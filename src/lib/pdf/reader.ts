@@ -330,11 +330,24 @@ export class PdfReader {
     this.shift = this.headerOffset;
     this.objCache.clear();
     this.objStmCache.clear();
-    // Objects inside object streams are reachable only through their stream.
-    for (const s of scan.objectStreams) {
+    // Objects inside object streams are reachable only through their stream. As for plain
+    // objects, the definition latest in the file wins: an update may put a newer version of an
+    // object in a later object stream, or write it uncompressed after an older stream.
+    const streams = new Set(scan.objectStreams);
+    const offsetOf = (num: number): number => {
+      const e = this.index.get(num);
+      return e?.type === 1 ? e.offset : -1;
+    };
+    for (const s of streams) {
+      const at = offsetOf(s);
       try {
         const stm = await this.loadObjStm(s);
-        for (const [n, i] of stm.indices) this.index.setIfUnset(n, 2, s, i);
+        for (const [n, i] of stm.indices) {
+          if (streams.has(n)) continue;
+          const cur = this.index.get(n);
+          const curAt = !cur || cur.type === 0 ? -2 : cur.type === 1 ? cur.offset : offsetOf(cur.stream);
+          if (curAt < at) this.index.set(n, 2, s, i);
+        }
       } catch {
         /* a damaged object stream loses its objects; the root check below decides */
       }
