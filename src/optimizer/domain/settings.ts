@@ -76,6 +76,9 @@ const KNOWN: Record<string, Record<string, Check>> = {
   videoid: VIDEOID_SETTING_CHECKS,
 };
 
+/** Keys that would reach an object's prototype when merged (JSON.parse keeps `__proto__` as data). */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
 export async function updateSettings(ctx: OptimizerContext, body: unknown): Promise<Settings> {
   if (body === undefined || body === null) return ctx.settings.read();
   if (typeof body !== 'object' || Array.isArray(body)) {
@@ -83,13 +86,16 @@ export async function updateSettings(ctx: OptimizerContext, body: unknown): Prom
   }
   const patch: Record<string, Record<string, unknown>> = {};
   for (const [section, value] of Object.entries(body as Record<string, unknown>)) {
+    if (RESERVED.has(section)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid settings section '${section}'`);
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
       throw new AppError('API_ERR_INVALID_PARAMETER', `Settings section '${section.slice(0, 40)}' must be an object`);
     }
-    const known = KNOWN[section];
+    // Own keys only: "constructor", "toString"… must not find Object.prototype's members.
+    const known = Object.hasOwn(KNOWN, section) ? KNOWN[section] : undefined;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const check = known?.[k];
+      if (RESERVED.has(k)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid settings key '${section.slice(0, 40)}.${k}'`);
+      const check = known && Object.hasOwn(known, k) ? known[k] : undefined;
       if (check && !check(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid value for ${section}.${k}`);
       out[k] = check === bool ? v === true || v === 'true'
         : check === boolText ? String(v === true || v === 'true')
