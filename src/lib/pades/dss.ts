@@ -131,8 +131,14 @@ export async function buildDssIncrement(reader: PdfReader, input: DssInput, opts
     cat.set('DSS', writer.add(dss));
     // PAdES part 4 (ETSI TS 102 778-4 §A.1): a PDF 1.7 file using DSS declares the ESIC
     // extension level 5; PDF 2.0 has DSS natively.
-    if (reader.version < '2.0' && !cat.has('Extensions')) {
-      cat.set('Extensions', new PdfDict({ ESIC: new PdfDict({ BaseVersion: N('1.7'), ExtensionLevel: 5 }) }));
+    // Files from Acrobat often already declare /ADBE there: ESIC is added beside it.
+    if (reader.version < '2.0') {
+      const ext = await reader.resolveDict(cat.get('Extensions'));
+      if (!ext?.has('ESIC')) {
+        const out = ext ? ext.clone() : new PdfDict();
+        out.set('ESIC', new PdfDict({ BaseVersion: N('1.7'), ExtensionLevel: 5 }));
+        cat.set('Extensions', out);
+      }
     }
     writer.set(reader.rootRef, cat);
   }

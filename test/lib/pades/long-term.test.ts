@@ -109,6 +109,30 @@ for (const xref of ['table', 'stream'] as const) {
   });
 }
 
+test('DSS on a catalog that already has /Extensions (Acrobat /ADBE): ESIC is added beside it', async () => {
+  const pki = testPki();
+  const dir = freshTempDir('lt-extensions');
+  for (const [name, extra] of [
+    ['direct', '/Extensions << /ADBE << /BaseVersion /1.7 /ExtensionLevel 3 >> >>'],
+    ['esic-kept', '/Extensions << /ESIC << /BaseVersion /1.7 /ExtensionLevel 2 >> >>'],
+  ] as const) {
+    const src = join(dir, `${name}.pdf`);
+    writeFileSync(src, buildPdf({ catalogExtra: extra }));
+    const signed = join(dir, `${name}-signed.pdf`);
+    await signWithOpenssl(src, signed, {}, dir);
+    await appendDssToFile(signed, { certs: [pki.eeDer] });
+    assertQpdfCheck(signed, name);
+    const { r } = await dssOf(signed);
+    const ext = (await r.resolveDict((await r.catalog()).get('Extensions')))!;
+    const esic = (await r.resolveDict(ext.get('ESIC')))!;
+    if (name === 'direct') {
+      assert.equal(((await r.resolveDict(ext.get('ADBE')))!).get('ExtensionLevel'), 3, 'ADBE kept');
+      assert.equal(esic.get('ExtensionLevel'), 5);
+    } else assert.equal(esic.get('ExtensionLevel'), 2, 'an existing ESIC declaration is left as it is');
+    await assertSignedOk(src, signed, name, dir, 1, { lastCoversWholeFile: false });
+  }
+});
+
 test('DSS input that is not DER is refused and nothing is appended', async () => {
   const dir = freshTempDir('lt-bad');
   const src = join(dir, 'in.pdf');
