@@ -189,14 +189,19 @@ export async function withVideoIdLock<T>(ctx: OptimizerContext, pk: number, fn: 
   }
 }
 
-/** Mirrors a status the TSC answered with and queues its webhooks. */
+/**
+ * Mirrors a status the TSC answered with and queues its webhooks. The event is recorded first: a
+ * process dying before the mirror is updated leaves a stale mirror that the next look at the TSC
+ * corrects (the event is not repeated), whereas a mirror updated first would hide the change for
+ * good and its event would never be sent.
+ */
 export async function recordStatus(ctx: OptimizerContext, r: RequestRecord, status: RequestStatus, signer?: SignerIdentity): Promise<void> {
+  await emitStatusChange(ctx, r.pk, status);
   await ctx.requests.update(r.pk, {
     status, updatedAt: ctx.clock.now(),
     ...(signer ? { signerSealed: ctx.secrets.seal(JSON.stringify(signer), `request:${r.pk}:signer`) } : {}),
   });
   r.status = status;
-  await emitStatusChange(ctx, r.pk, status);
 }
 
 /**

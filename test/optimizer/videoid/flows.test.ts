@@ -287,3 +287,28 @@ test('DELETE /request while an evidence upload is being committed: the upload ca
   assert.equal(await ctx.videoid.store.byRequestPk(pk), null);
   assert.equal(existsSync(folder), false, `${folder} still holds ${existsSync(folder) ? readdirSync(folder, { recursive: true }).join(', ') : ''}`);
 });
+
+test('a process dying between the TSC answer and the local mirror still sends the event (refuse → VIDEOID_REFUSED)', { timeout: 120_000 }, async () => {
+  const { h } = env;
+  const v = await createVideoId(env, '/api/v1', { videoid_mode: 'external' });
+  const pk = v.request_pk;
+  assert.equal((await h.call('POST', `/api/v1/videoid/${pk}/evidences`, evidencesBody(env))).status, 200);
+  assert.equal((await uploadVideo(env, `/api/v1/videoid/${pk}/evidences/video`, env.media.webm)).status, 200);
+  assert.equal(await statusOf(env, pk), 'VIDEOREVIEW');
+  const requests = h.opt.ctx.requests;
+  const update = requests.update;
+  // The mirror's update is stored, then the process "dies".
+  requests.update = async (p, patch) => {
+    await update.call(requests, p, patch);
+    if (p === pk && patch.status === 'CANCELLED') throw new Error('process killed');
+  };
+  try {
+    const r = await h.call('POST', `/api/v1/videoid/${pk}/refuse`, { token: env.token, reason: 'document unreadable' });
+    assert.equal(r.status, 500);
+  } finally {
+    requests.update = update;
+  }
+  assert.equal(await statusOf(env, pk), 'CANCELLED');
+  // Nothing will observe a change any more (mirror = TSC): the event must already be in the outbox.
+  assert.equal((await h.opt.ctx.async.outbox.getStream(pk))?.lastStatus, 'CANCELLED');
+});
