@@ -29,6 +29,8 @@ export function defaultSettings(): Settings {
 }
 
 const SECRET_KEYS = new Set(['billing_password', 'proxy_password']);
+/** What GET /settings shows for a secret that is set. */
+const MASK = '********';
 
 /** GET /settings view: secrets are never echoed back, only whether they are set. */
 export async function getSettings(ctx: OptimizerContext): Promise<Settings> {
@@ -37,7 +39,7 @@ export async function getSettings(ctx: OptimizerContext): Promise<Settings> {
     if (section && typeof section === 'object' && !Array.isArray(section)) {
       for (const k of Object.keys(section)) {
         const rec = section as Record<string, unknown>;
-        if (SECRET_KEYS.has(k) && rec[k]) rec[k] = '********';
+        if (SECRET_KEYS.has(k) && rec[k]) rec[k] = MASK;
       }
     }
   }
@@ -95,6 +97,8 @@ export async function updateSettings(ctx: OptimizerContext, body: unknown): Prom
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (RESERVED.has(k)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid settings key '${section.slice(0, 40)}.${k}'`);
+      // A GET → edit → POST round trip sends the mask back: it keeps the stored secret.
+      if (SECRET_KEYS.has(k) && v === MASK) continue;
       const check = known && Object.hasOwn(known, k) ? known[k] : undefined;
       if (check && !check(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid value for ${section}.${k}`);
       out[k] = check === bool ? v === true || v === 'true'

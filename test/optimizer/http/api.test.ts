@@ -68,6 +68,13 @@ test('version and settings (read, write, persisted in settings.json, secrets mas
   assert.equal(s1.json.details.billing.billing_password, '********');
   const file = JSON.parse(await readFile(join(h.config.optimizerDir, 'settings.json'), 'utf8'));
   assert.equal(file.request.default_ra, String(tsc.ra));
+  // Read-modify-write: posting back what GET showed keeps the stored secret, not the mask.
+  const rt = await h.call('POST', '/api/v1/settings', { ...s1.json.details, general: { ...s1.json.details.general, usepdfclean: true } });
+  assert.equal(rt.status, 200, JSON.stringify(rt.json));
+  const file2 = JSON.parse(await readFile(join(h.config.optimizerDir, 'settings.json'), 'utf8'));
+  assert.equal(file2.billing.billing_password, 'c2VjcmV0');
+  assert.equal(file2.general.usepdfclean, true);
+  await h.call('POST', '/api/v1/settings', { general: { usepdfclean: false } });
   assert.equal((await stat(join(h.config.optimizerDir, 'settings.json'))).mode & 0o777, 0o600);
   const bad = await h.call('POST', '/api/v1/settings', { general: { environment: 'moon' } });
   assert.equal(bad.status, 400);
