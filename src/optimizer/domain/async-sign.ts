@@ -198,9 +198,13 @@ async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: Pre
     const text = submissions > 1
       ? 'The certificate was issued but the signatures were lost: the Optimizer stopped while the Trusted Service Center answered. Sign the documents in a new request'
       : e.message;
-    if (!(await fail(ctx, pk, text, 'submitting'))) return; // the answer did arrive meanwhile: that run completes
+    // The TSC says ISSUED: mirrored and its event recorded BEFORE the job ends and async/status
+    // reports the error — a client reading that error finds the request ISSUED (a new /sign is the
+    // documented 412, not a 409 or a look of ENROLLREADY), and a process dying in between leaves an
+    // active job whose retry gets here again (the event is recorded once), not a lost event.
     await recordIssued(ctx, pk);
     await emitStatusChange(ctx, pk, 'ISSUED');
+    await fail(ctx, pk, text, 'submitting');
     return;
   }
   if (isAppError(e) && (e.httpStatus >= 500 || e.code === 'REQ_ERR_BUSY')) {

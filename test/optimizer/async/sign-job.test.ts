@@ -129,3 +129,28 @@ test('a process that dies right after its job is recorded finished has already r
   assert.equal((await h.call('GET', `/api/v1/document/${pk}/signed/${uid}`)).status, 200);
   assert.equal(signCalls(pk), 1);
 });
+
+test('TSC says already issued: when async/status reports the error the request already reads ISSUED and REQUEST_ENROLLED is recorded', async () => {
+  const { pk, code } = await ready();
+  assert.equal((await h.call('POST', `/api/v1/sign/${pk}`, { secret: code })).status, 200);
+  const requests = h.opt.ctx.requests;
+  const update = requests.update;
+  const seen: Array<{ status: string | undefined; event: string | null | undefined }> = [];
+  requests.update = async (p, patch) => {
+    if (p === pk && patch.asyncStatus?.startsWith('error:')) {
+      seen.push({ status: (await requests.get(pk))?.status, event: (await h.opt.ctx.async.outbox.getStream(pk))?.lastStatus });
+    }
+    return update.call(requests, p, patch);
+  };
+  tsc.failSign = { status: 412, code: 'REQ_ERR_ALREADY_ISSUED', message: 'Request already in ISSUED status' };
+  try {
+    await runSignJob(h.opt.ctx, { pk });
+  } finally {
+    tsc.failSign = null;
+    requests.update = update;
+  }
+  assert.deepEqual(seen, [{ status: 'ISSUED', event: 'ISSUED' }]);
+  assert.match(await status(pk), /^error: /);
+  assert.equal((await h.opt.ctx.async.signJobs.get(pk))?.state, 'failed');
+  assert.equal((await h.call('POST', `/api/v1/sign/${pk}`, { secret: code })).status, 412);
+});
