@@ -199,6 +199,8 @@ export async function oneShotRoutes(app: FastifyInstance, opts: RouteOptions): P
   });
   app.delete('/document/:pk/:uid', { schema: doc('Documents', 'Delete a document with its signed version (Gen C path)', { params: S.PkUidParams }) }, async (req, reply) => {
     const p = params(req);
+    // `DELETE /document/{pk}/original/` is the Gen B route with its uid left out (no uid is a type name).
+    if (p.uid === 'original' || p.uid === 'signed') throw new AppError('API_ERR_MISSING_PARAMETER', 'Missing required parameters');
     await documents.deleteDocument(ctx, p.pk!, p.uid!, null);
     return ok(reply, gen, 'Document successfully deleted', 'Document successfully deleted');
   });

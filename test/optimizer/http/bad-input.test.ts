@@ -174,6 +174,7 @@ test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('DELETE', '/api/v1/documents'), "Missing required parameters: Request's pk not specified");
   await expectUnchanged(400, () => h.call('GET', '/api/v1/image/'), 'Missing required parameters: Image uid not specified');
   await expectUnchanged(400, () => h.call('DELETE', '/api/v1/image/'), 'Missing required parameters: No image uid specified');
+  await expectUnchanged(400, () => h.call('DELETE', `/api/v1/document/${pk}/signed/`), 'Missing required parameters');
   const c = await h.call('GET', '/oneshot/api/v1/token/');
   assert.equal(c.status, 400);
   assert.equal(c.json.code, 'API_ERR_MISSING_PARAMETER');
