@@ -107,6 +107,7 @@ async function buildCorpus(): Promise<Corpus> {
   add({ name: 'hand-many-revisions', producer: 'hand', pages: 3, xrefKind: 'table' }, addRevisions(buildPdf({ pages: 3 }), 25));
   add({ name: 'hand-1200-pages', producer: 'hand', pages: 1200, xrefKind: 'table' }, buildPdf({ pages: 1200, fanout: 6 }));
   add({ name: 'hand-junk-around', producer: 'hand', pages: 1, xrefKind: 'table' }, buildPdf({ junkBefore: 'X-Mailer junk line\r\n', junkAfter: '\r\n-- trailing garbage after EOF --\r\n' }));
+  add({ name: 'hand-junk-around-xref-stream', producer: 'hand', pages: 3, xrefKind: 'stream' }, buildPdf({ xref: 'stream', pages: 3, junkBefore: 'Content-Type: application/pdf\r\n\r\n', junkAfter: '\r\n' }));
   add({ name: 'hand-cr-eol', producer: 'hand', pages: 2, xrefKind: 'table' }, buildPdf({ pages: 2, eol: '\r', version: '1.4' }));
   add({ name: 'hand-inherited-mediabox', producer: 'hand', pages: 4, xrefKind: 'table' }, buildPdf({ pages: 4, inheritMediaBox: true, mediaBox: [0, 0, 612, 792] }));
   add({ name: 'hand-annots-direct', producer: 'hand', pages: 2, xrefKind: 'table' }, buildPdf({ pages: 2, annotations: 'direct' }));

@@ -117,9 +117,7 @@ export class PdfReader {
       if (r.encrypted && !opts.allowEncrypted) throw new AppError('PDF_ERR_ENCRYPTED', 'Encrypted PDF documents are not supported');
     };
     try {
-      await r.loadXrefChain();
-      refuseEncrypted();
-      await r.checkRoot();
+      await r.loadXref(refuseEncrypted);
     } catch (e) {
       if (e instanceof AppError && e.code === 'PDF_ERR_ENCRYPTED') throw e;
       if (r.strict) {
@@ -219,12 +217,36 @@ export class PdfReader {
     return null;
   }
 
+  /**
+   * Reads the xref chain and checks the catalog. With junk before %PDF, offsets counting from
+   * the header (how qpdf and poppler read such files) are tried first, then offsets counting
+   * from the file start: deciding from `startxref` alone misreads files where the unshifted
+   * offset happens to land in the whitespace before some object.
+   */
+  private async loadXref(refuseEncrypted: () => void): Promise<void> {
+    const shifts = this.headerOffset > 0 ? [this.headerOffset, 0] : [0];
+    let firstError: unknown;
+    for (const shift of shifts) {
+      this.shift = shift;
+      this.sections = [];
+      this.objCache.clear();
+      this.objStmCache.clear();
+      try {
+        await this.loadXrefChain();
+        refuseEncrypted();
+        await this.checkRoot();
+        return;
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'PDF_ERR_ENCRYPTED') throw e;
+        firstError ??= e;
+      }
+    }
+    this.shift = 0;
+    throw firstError;
+  }
+
   private async loadXrefChain(): Promise<void> {
     this.startxref = await this.findStartxref();
-    // Decide how offsets count: from the file start, or from the header (junk before %PDF).
-    if (!(await this.sniff(this.startxref)) && this.headerOffset > 0 && (await this.sniff(this.startxref + this.headerOffset))) {
-      this.shift = this.headerOffset;
-    }
     const index = new XrefIndex();
     const trailers: PdfDict[] = [];
     const seen = new Set<number>();
@@ -282,7 +304,8 @@ export class PdfReader {
     const len = typeof dict.get('Length') === 'number' ? (dict.get('Length') as number) : await this.findEndstream(obj.stream.dataOffset);
     if (len > MAX_DECODED_STREAM) throw new AppError('PDF_ERR_UNSUPPORTED', 'Cross-reference stream too large');
     const raw = await this.readRange(obj.stream.dataOffset, len);
-    applyXrefStream(dict, decodeStream(dict, raw), index);
+    // Like table offsets, stream offsets count from the header when junk precedes it.
+    applyXrefStream(dict, decodeStream(dict, raw), index, this.shift);
     return dict;
   }
 

@@ -50,8 +50,11 @@ export function parseXrefTable(p: Parser): TableSection {
   return { inUse, free, trailer };
 }
 
-/** Applies a parsed xref stream (§7.5.8.3, Table 18) to the index, newest-first semantics. */
-export function applyXrefStream(dict: PdfDict, data: Uint8Array, index: XrefIndex): void {
+/**
+ * Applies a parsed xref stream (§7.5.8.3, Table 18) to the index, newest-first semantics.
+ * `shift` is added to type-1 offsets (junk before %PDF: offsets count from the header).
+ */
+export function applyXrefStream(dict: PdfDict, data: Uint8Array, index: XrefIndex, shift = 0): void {
   const w = dict.get('W');
   if (!Array.isArray(w) || w.length < 3 || !w.every((x) => typeof x === 'number' && x >= 0 && x <= 8)) {
     throw new AppError('PDF_ERR_MALFORMED', 'Cross-reference stream has a bad /W');
@@ -86,7 +89,7 @@ export function applyXrefStream(dict: PdfDict, data: Uint8Array, index: XrefInde
       pos += rowLen;
       const num = start + i;
       if (type === 0) index.setIfUnset(num, 0, 0, 0);
-      else if (type === 1) index.setIfUnset(num, 1, f2, w2 === 0 ? 0 : f3);
+      else if (type === 1) index.setIfUnset(num, 1, f2 + shift, w2 === 0 ? 0 : f3);
       else if (type === 2) index.setIfUnset(num, 2, f2, f3);
       // Other types are reserved and "shall be ignored" (§7.5.8.3): treat as null reference.
     }

@@ -221,6 +221,43 @@ test('recovery: an object redefined in a later object stream is read in its newe
   assert.ok((await ok.catalog()).get('Marker') instanceof PdfString);
 });
 
+test('junk before %PDF in xref-stream and hybrid files: stream offsets count from the header too (strict)', async () => {
+  for (const xref of ['stream', 'hybrid'] as const) {
+    const bytes = buildPdf({ xref, pages: 3, junkBefore: 'Content-Type: application/pdf\r\n\r\n' });
+    const r = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+    assert.equal(r.shift, 33, xref);
+    assert.equal(r.recovered, false);
+    assert.equal(await r.pageCount(), 3);
+    assert.ok(isDict((await r.getPage(2)).dict), `${xref}: compressed and plain objects readable`);
+  }
+});
+
+test('junk before %PDF: a startxref that also lands near an object without the shift does not decide the offsets', async () => {
+  // An update whose xref stream is preceded by padding (as linearized files have), then junk:
+  // the unshifted startxref lands in the padding and reads the right section by chance, but
+  // /Prev then points nowhere. Offsets count from the header throughout (qpdf, poppler).
+  const base = buildPdf({ xref: 'table', pages: 2 });
+  const text = base.toString('latin1');
+  const prev = Number(/startxref\s+(\d+)/.exec(text.slice(text.lastIndexOf('startxref')))![1]);
+  const size = Number(/\/Size (\d+)/.exec(text.slice(text.lastIndexOf('trailer')))![1]);
+  const root = /\/Root (\d+ \d+ R)/.exec(text.slice(text.lastIndexOf('trailer')))![1];
+  const objAt = base.length;
+  const obj = `${size} 0 obj\n<< /Producer (padded update) >>\nendobj\n${' '.repeat(64)}\n`;
+  const xsAt = objAt + obj.length;
+  const rows = Buffer.from([1, 0, 0, (objAt >> 8) & 255, objAt & 255, 0, 0, 1, 0, 0, (xsAt >> 8) & 255, xsAt & 255, 0, 0]);
+  const update = Buffer.concat([
+    Buffer.from(`${obj}${size + 1} 0 obj\n<< /Type /XRef /Size ${size + 2} /Root ${root} /Info ${size} 0 R /Prev ${prev} /W [1 4 2] /Index [${size} 2] /Length ${rows.length} >>\nstream\n`, 'latin1'),
+    rows,
+    Buffer.from(`\nendstream\nendobj\nstartxref\n${xsAt}\n%%EOF\n`, 'latin1'),
+  ]);
+  const bytes = Buffer.concat([Buffer.from('Content-Type: application/pdf\r\n\r\n'), base, update]);
+  const r = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
+  assert.equal(r.shift, 33);
+  assert.equal(r.sections.length, 2);
+  assert.equal(((await r.resolveDict(r.trailer.get('Info')))!.get('Producer') as PdfString).asText(), 'padded update');
+  assert.equal(await r.pageCount(), 2);
+});
+
 test('a reference to a missing object is null (ISO 32000-1 §7.3.10)', async () => {
   const bytes = classicPdf(['<< /Type /Catalog /Pages 2 0 R /Missing 99 0 R >>', '<< /Type /Pages /Kids [] /Count 0 >>']);
   const r = await PdfReader.open(new MemoryByteSource(bytes), { strict: true });
