@@ -60,7 +60,9 @@ const KNOWN: Record<string, Record<string, Check>> = {
     tsa_hash_algorithms: (v) => !!v && typeof v === 'object' && !Array.isArray(v)
       && Object.entries(v).every(([k, h]) => url(k) && (TSA_HASHES as readonly unknown[]).includes(h)),
   },
-  request: { default_profile: str, default_ra: (v) => typeof v === 'string' || Number.isInteger(v) },
+  // A registration authority id ("9999"), or '' for none: anything else would fail every later
+  // create that relies on it ("Invalid registration_authority").
+  request: { default_profile: str, default_ra: (v) => (typeof v === 'string' && /^(|[0-9]{1,12})$/.test(v.trim())) || (Number.isInteger(v) && (v as number) >= 0) },
   billing: { billing_username: str, billing_password: str },
   proxy: {
     useproxy: boolText, proxy_host: str, proxy_port: (v) => typeof v === 'string' || Number.isInteger(v), proxy_protocol: str,

@@ -187,6 +187,7 @@ test('missing and invalid fields', async () => {
   assert.deepEqual(perDoc.json.details, { [docUid]: `Missing required parameter 'page' for file ${docUid}` });
   await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', { signature: { level: 'B-Z' } }));
   await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', { tsa: 'not an object' }));
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', { request: { default_ra: 'RA-9999' } }), 'Invalid value for request.default_ra');
   // Keys that name Object.prototype's members: a 400, not a 500 ("check is not a function").
   await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', '{"constructor": {"prototype": {"x": 1}}}', { 'content-type': 'application/json' }), "Invalid settings section 'constructor'");
   await expectUnchanged(400, () => h.call('POST', '/api/v1/settings', '{"general": {"__proto__": {"environment": "prod"}}}', { 'content-type': 'application/json' }), "Invalid settings key 'general.__proto__'");
