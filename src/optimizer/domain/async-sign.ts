@@ -203,7 +203,7 @@ async function onTscError(ctx: OptimizerContext, r: RequestRecord, prepared: Pre
     // documented 412, not a 409 or a look of ENROLLREADY), and a process dying in between leaves an
     // active job whose retry gets here again (the event is recorded once), not a lost event.
     await recordIssued(ctx, pk);
-    await emitStatusChange(ctx, pk, 'ISSUED');
+    await emitStatusChange(ctx, pk, 'ISSUED', { certificates: [] }); // none to name: the answer was lost
     await fail(ctx, pk, text, 'submitting');
     return;
   }

@@ -4,6 +4,7 @@
  * async flags, a mirror of the status) and a blob folder for its documents.
  */
 import { AppError, isAppError } from '../../shared/errors.js';
+import { ACTIVE_SIGN_JOB_STATES } from './async-ports.js';
 import type { OptimizerContext } from './context.js';
 import { echo, parsePk } from './ids.js';
 import type { ApiGen, RaoCredentials, RequestRecord, RequestStatus, TscRequestObject } from './ports.js';
@@ -151,8 +152,12 @@ export function asyncStatusOf(s: RequestStatus): string {
 
 async function mirror(ctx: OptimizerContext, r: RequestRecord, o: TscRequestObject): Promise<void> {
   if (o.status !== r.status) {
+    // While an async sign job runs, async/status is the job's: "signed" only once every file is
+    // stored (docs/async.md), not when the TSC has signed and the files are still being filled.
+    const job = r.useAsync ? await ctx.async.signJobs.get(r.pk) : null;
+    const jobRuns = job !== null && ACTIVE_SIGN_JOB_STATES.includes(job.state);
     await ctx.requests.update(r.pk, {
-      status: o.status, updatedAt: ctx.clock.now(), ...(r.useAsync ? { asyncStatus: asyncStatusOf(o.status) } : {}),
+      status: o.status, updatedAt: ctx.clock.now(), ...(r.useAsync && !jobRuns ? { asyncStatus: asyncStatusOf(o.status) } : {}),
     });
     await emitStatusChange(ctx, r.pk, o.status);
   }

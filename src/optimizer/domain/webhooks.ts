@@ -15,7 +15,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { certificateInfo } from '../../lib/cms/index.js';
 import { isAppError } from '../../shared/errors.js';
-import type { NewWebhookDelivery, WebhookFormat } from './async-ports.js';
+import { ACTIVE_SIGN_JOB_STATES, type NewWebhookDelivery, type WebhookFormat } from './async-ports.js';
 import type { OptimizerContext } from './context.js';
 import type { RequestStatus } from './ports.js';
 
@@ -172,12 +172,31 @@ export interface StatusChangeExtra {
 }
 
 /**
+ * Whether a signature of `pk` is under way: an async sign job is active, or someone holds the
+ * request lock (a synchronous /sign). That signer records ISSUED itself, with the certificate.
+ */
+async function signing(ctx: OptimizerContext, pk: number): Promise<boolean> {
+  const job = await ctx.async.signJobs.get(pk);
+  if (job && ACTIVE_SIGN_JOB_STATES.includes(job.state)) return true;
+  const release = await ctx.lock.tryAcquire(`request:${pk}`, 5000);
+  if (!release) return true;
+  await release();
+  return false;
+}
+
+/**
  * Records a status change of request `pk` and queues its webhooks. Never throws: a failure to
  * queue is logged (the change itself already happened and is visible through the API).
+ *
+ * ISSUED without `certificates` (an observer: GET /request saw the TSC ahead of the local record)
+ * is left to the signer while a signature is under way: recorded first, it would be the one
+ * REQUEST_ENROLLED and carry no certificate. A signer that died leaves no active job and no lock
+ * after its lease; the next observation records it then.
  */
 export async function emitStatusChange(ctx: OptimizerContext, pk: number, status: RequestStatus, extra: StatusChangeExtra = {}): Promise<void> {
   const { outbox, log } = ctx.async;
   try {
+    if (status === 'ISSUED' && extra.certificates === undefined && !extra.eventType && (await signing(ctx, pk))) return;
     if (extra.init) await outbox.initStream({ pk, callbackFormat: extra.init.callbackFormat, scratchcard: extra.init.scratchcard });
     const r = await ctx.requests.get(pk);
     if (!r) return;

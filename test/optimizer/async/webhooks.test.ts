@@ -341,3 +341,73 @@ test('a certificate revoked at the TSC becomes one CERTIFICATE_REVOKED event (TS
   assert.deepEqual([body.status, body.previous_status, body.request], ['ISSUED', 'ISSUED', pk]);
   assert.deepEqual(body.certificates, [{ status: 'REVOKED', serial_number: serial, valid_from: enrolled.certificates[0].valid_from, valid_to: enrolled.certificates[0].valid_to }]);
 });
+
+test('a GET /request between the TSC signature and its local record does not send REQUEST_ENROLLED without its certificate', async () => {
+  const pk = await create('/api/v1', { callback: `${recv.url}/mirror`, useasync: true });
+  const jobs = h.opt.ctx.async.signJobs;
+  const update = jobs.update;
+  let entered!: () => void;
+  const enteredP = new Promise<void>((r) => { entered = r; });
+  let polled!: () => void;
+  const polledP = new Promise<void>((r) => { polled = r; });
+  // The TSC has signed (ISSUED there); the job is about to store its answer when a client polls.
+  jobs.update = async (p, patch, expect) => {
+    if (p === pk && patch.state === 'tsc_signed') {
+      entered();
+      await Promise.race([polledP, new Promise((r) => setTimeout(r, 3000))]);
+    }
+    return update.call(jobs, p, patch, expect);
+  };
+  let polledStatus = '';
+  try {
+    await signFlow(pk);
+    await enteredP;
+    const g = await h.call('GET', `/api/v1/request/${pk}`);
+    assert.equal(g.status, 200, JSON.stringify(g.json));
+    polledStatus = (await h.call('GET', `/api/v1/async/status/${pk}`)).json.details;
+    polled();
+    for (let i = 0; i < 400 && (await h.call('GET', `/api/v1/async/status/${pk}`)).json.details !== 'signed'; i++) await new Promise((r) => setTimeout(r, 25));
+  } finally {
+    jobs.update = update;
+  }
+  // The files are not stored yet: async/status must not say "signed" (docs/async.md).
+  assert.equal(polledStatus, 'signing');
+  await recv.waitFor((hits) => of('/mirror', pk)(hits).some((x) => x.json.event_type === 'REQUEST_ENROLLED'), 'REQUEST_ENROLLED');
+  await h.opt.ctx.jobs.drain();
+  const enrolled = of('/mirror', pk)(recv.hits).filter((x) => x.json.event_type === 'REQUEST_ENROLLED');
+  assert.equal(enrolled.length, 1);
+  assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
+  assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
+});
+
+test('a GET /request while the signatures are being stored does not send REQUEST_ENROLLED without its certificate', async () => {
+  const pk = await create('/api/v1', { callback: `${recv.url}/mirror` });
+  const pdf = h.opt.ctx.pdf;
+  const finish = pdf.finish;
+  let entered!: () => void;
+  const enteredP = new Promise<void>((r) => { entered = r; });
+  let polled!: () => void;
+  const polledP = new Promise<void>((r) => { polled = r; });
+  // The TSC has signed (ISSUED there); the sign call is still filling /Contents when a client polls.
+  pdf.finish = async (...a: Parameters<typeof finish>) => {
+    entered();
+    await Promise.race([polledP, new Promise((r) => setTimeout(r, 3000))]);
+    return finish.apply(pdf, a);
+  };
+  try {
+    const signing = signFlow(pk);
+    await enteredP;
+    const g = await h.call('GET', `/api/v1/request/${pk}`);
+    assert.equal(g.status, 200, JSON.stringify(g.json));
+    polled();
+    await signing;
+  } finally {
+    pdf.finish = finish;
+  }
+  await recv.waitFor((hits) => of('/mirror', pk)(hits).some((x) => x.json.event_type === 'REQUEST_ENROLLED'), 'REQUEST_ENROLLED');
+  await h.opt.ctx.jobs.drain();
+  const enrolled = of('/mirror', pk)(recv.hits).filter((x) => x.json.event_type === 'REQUEST_ENROLLED');
+  assert.equal(enrolled.length, 1);
+  assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
+  assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
+});
