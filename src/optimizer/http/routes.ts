@@ -37,6 +37,8 @@ const params = (req: FastifyRequest) => req.params as P;
  * schema with "body must be object".
  */
 const absentBodyIsEmpty = async (req: FastifyRequest) => {
+  // A form posted to a JSON route has no JSON body either, but "Missing 'secret'" would mislead.
+  if (req.isMultipart()) throw new AppError('API_ERR_UNSUPPORTED_MEDIA_TYPE', 'Expected a JSON body (Content-Type: application/json)');
   if (req.body === undefined || req.body === null) req.body = {};
 };
 

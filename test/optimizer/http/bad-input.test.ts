@@ -165,6 +165,7 @@ test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', '/api/v1/metadata', '', json), 'Missing required parameters');
   await expectUnchanged(400, () => h.call('PUT', `/api/v1/request/${pk}`), 'Missing required parameters');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, '[]', json));
+  await expectUnchanged(415, () => h.upload(`/api/v1/sign/${pk}`, [{ name: 'secret', data: '123456' }]), 'Expected a JSON body (Content-Type: application/json)');
   // An empty id in the path: the Gen B spec's 400 texts, not a 404 "Route … not found".
   await expectUnchanged(400, () => h.call('GET', '/api/v1/token/'), 'Missing required parameter: no token uid specified');
   await expectUnchanged(400, () => h.call('DELETE', '/api/v1/token'), 'Missing required parameter: no token uid specified');
