@@ -156,10 +156,12 @@ async function mirror(ctx: OptimizerContext, r: RequestRecord, o: TscRequestObje
     // stored (docs/async.md), not when the TSC has signed and the files are still being filled.
     const job = r.useAsync ? await ctx.async.signJobs.get(r.pk) : null;
     const jobRuns = job !== null && ACTIVE_SIGN_JOB_STATES.includes(job.state);
+    // The event first: a process dying before the mirror is updated leaves a difference the next
+    // look records (once); updated first, mirror = TSC would hide the change and lose its event.
+    await emitStatusChange(ctx, r.pk, o.status);
     await ctx.requests.update(r.pk, {
       status: o.status, updatedAt: ctx.clock.now(), ...(r.useAsync && !jobRuns ? { asyncStatus: asyncStatusOf(o.status) } : {}),
     });
-    await emitStatusChange(ctx, r.pk, o.status);
   }
 }
 

@@ -411,3 +411,24 @@ test('a GET /request while the signatures are being stored does not send REQUEST
   assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
   assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
 });
+
+test('GET /request that sees a change made at the TSC records its event even if the process dies before updating its mirror', async () => {
+  const pk = await create('/api/v1', { callback: `${recv.url}/seen` });
+  // Cancelled at the TSC behind the Optimizer's back (another Optimizer, an operator).
+  await h.opt.ctx.tsc.cancelRequest(tsc.rao, pk, 'cancelled elsewhere');
+  const requests = h.opt.ctx.requests;
+  const update = requests.update;
+  requests.update = async (p, patch) => {
+    await update.call(requests, p, patch);
+    if (p === pk && patch.status === 'CANCELLED') throw new Error('process killed');
+  };
+  try {
+    assert.equal((await h.call('GET', `/api/v1/request/${pk}`)).status, 500);
+  } finally {
+    requests.update = update;
+  }
+  // Mirror = TSC now: no later look will see a change, so the event must be recorded already.
+  assert.equal((await h.call('GET', `/api/v1/request/${pk}`)).status, 200);
+  assert.equal((await h.opt.ctx.async.outbox.getStream(pk))?.lastStatus, 'CANCELLED');
+  await recv.waitFor((hits) => of('/seen', pk)(hits).some((x) => x.json.event_type === 'REQUEST_CANCELED'), 'REQUEST_CANCELED');
+});
