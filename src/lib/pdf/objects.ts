@@ -143,6 +143,9 @@ function escapeName(name: string): string {
 }
 
 export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return '0';
+  // String() and toFixed() switch to exponent notation from 1e21 on.
+  if (Math.abs(n) >= 1e21) return BigInt(Math.trunc(n)).toString();
   if (Number.isInteger(n)) return String(n);
   // PDF has no exponent notation (§7.3.3); 6 decimals is well below device resolution.
   let s = n.toFixed(6).replace(/0+$/, '').replace(/\.$/, '');

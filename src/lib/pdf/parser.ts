@@ -179,6 +179,13 @@ export class Parser {
       return Number(t);
     }
     if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(t)) return Number(t);
+    // Exponent notation is not PDF syntax (§7.3.3) but some producers write it (e.g. a /Rect
+    // of "1.5e-05"); pdf.js reads it as a number, and refusing the whole object would refuse
+    // the document. It is written back in plain notation.
+    if (/^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,3}$/.test(t)) {
+      const n = Number(t);
+      return Number.isFinite(n) ? n : 0;
+    }
     // Malformed numbers such as "--1" or "1.2.3" exist in the wild; readers treat them as 0.
     if (/^[+-]*[\d.]+$/.test(t)) return Number.isFinite(Number(t)) ? Number(t) : 0;
     this.pos = start;

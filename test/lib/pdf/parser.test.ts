@@ -33,6 +33,18 @@ test('numbers, references and keywords', () => {
   assert.throws(() => parse('[1 2 Rx]'), (e) => e instanceof AppError && e.code === 'PDF_ERR_MALFORMED');
 });
 
+test('numbers in exponent notation (not PDF syntax, written by some producers) are read and written back plainly', () => {
+  const d = parse('<< /Rect [1.5e-05 2E2 -3e+1 .5e1 1e400] /Big 1e25 /N 4 >>') as PdfDict;
+  assert.deepEqual(d.get('Rect'), [0.000015, 200, -30, 5, 0]);
+  assert.equal(d.get('N'), 4);
+  const out = Buffer.from(serialize(d)).toString('latin1');
+  assert.doesNotMatch(out, /\d[eE][+-]?\d/, out);
+  assert.match(out, /\/Big 10000000000000000905969664/);
+  assert.match(out, /\/Rect \[0\.000015 200 -30 5 0\]/);
+  // Words still are not numbers.
+  assert.throws(() => parse('[1 e5]'), (e) => e instanceof AppError && e.code === 'PDF_ERR_MALFORMED');
+});
+
 test('dictionaries drop null values and parse nested structures; comments are white space', () => {
   const d = parse('<< /A 1 % comment\n /B null /C << /D [/E (f)] >> >>') as PdfDict;
   assert.equal(d.get('A'), 1);
