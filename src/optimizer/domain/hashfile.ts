@@ -3,8 +3,47 @@
  * messageDigest signed attribute (RFC 5652 §11.2: SEQUENCE { OID 1.2.840.113549.1.9.4,
  * SET { OCTET STRING digest } }) or of the bare digest.
  */
+import { readRoot } from '../../lib/cms/der.js';
+import { OID } from '../../lib/cms/oids.js';
 import { AppError } from '../../shared/errors.js';
 import type { HashSpec } from './ports.js';
+
+/**
+ * What the TSC's sign call accepts as extra signed attributes of a CAdES signature
+ * (docs/tsc-api.md): at most 8 attributes of 1-4 values, each one DER value of at most 1024
+ * bytes, 4096 bytes in all, none of the attributes the signer sets, no OID twice. Checked when
+ * the hashfile is uploaded (and again at /sign with the metadata attribute added), so a request
+ * never holds a document that can only fail at /sign.
+ */
+export const OTHER_ATTRIBUTE_LIMITS = { attributes: 8, valuesPerAttribute: 4, valueBytes: 1024, totalBytes: 4096 } as const;
+const TSC_OID_RE = /^[0-2](\.(0|[1-9]\d{0,9})){1,20}$/;
+const SIGNER_SET = new Set<string>([OID.contentType, OID.messageDigest, OID.signingTime, OID.signingCertificateV2]);
+
+/** The first problem of a set of extra signed attributes (values as base64), or null. */
+export function otherAttributesProblem(attrs: readonly { oid: string; values: readonly string[] }[]): string | null {
+  const L = OTHER_ATTRIBUTE_LIMITS;
+  if (attrs.length > L.attributes) return `at most ${L.attributes} extra signed attributes are accepted`;
+  const seen = new Set<string>();
+  let total = 0;
+  for (const a of attrs) {
+    if (!TSC_OID_RE.test(a.oid)) return `attribute OID ${a.oid.slice(0, 64)} has more than 20 arcs or an arc above 10 digits`;
+    if (SIGNER_SET.has(a.oid)) return `attribute ${a.oid} is set by the signer`;
+    if (seen.has(a.oid)) return `attribute ${a.oid} is repeated`;
+    seen.add(a.oid);
+    if (a.values.length < 1 || a.values.length > L.valuesPerAttribute) return `attribute ${a.oid} must have 1-${L.valuesPerAttribute} values`;
+    for (const v of a.values) {
+      const bytes = Buffer.from(v, 'base64');
+      if (bytes.length > L.valueBytes) return `a value of attribute ${a.oid} is larger than ${L.valueBytes} bytes`;
+      try {
+        readRoot(bytes);
+      } catch {
+        return `a value of attribute ${a.oid} is not one DER value`;
+      }
+      total += bytes.length;
+    }
+  }
+  return total > L.totalBytes ? `the extra signed attributes exceed ${L.totalBytes} bytes` : null;
+}
 
 // DER is canonical, so the attribute for a 32-byte digest is always exactly these 17 bytes + digest.
 const MD_ATTR_PREFIX = Buffer.from('302f06092a864886f70d01090431220420', 'hex');
@@ -66,5 +105,7 @@ export function parseHashfile(raw: Uint8Array | string): HashSpec {
     if (values.length === 0) throw bad(`otherAuthAttributes[${i}] has no value`);
     return { oid, values: values.map((v, k) => b64(v, `otherAuthAttributes[${i}].values[${k}]`).toString('base64')) };
   });
+  const problem = otherAttributesProblem(otherAttributes);
+  if (problem) throw bad(`otherAuthAttributes: ${problem}`);
   return { digest: digest.toString('base64'), digestAlgorithm: 'sha256', addSigningTime: on(o.addSigningTime, false), otherAttributes };
 }

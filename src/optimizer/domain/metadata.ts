@@ -10,7 +10,12 @@ import { parseUid } from './ids.js';
 const NOT_FOUND = 'Metadata not found on disk';
 const OID_RE = /^[0-2](\.(0|[1-9][0-9]*)){1,40}$/;
 const B64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
-export const METADATA_MAX_BYTES = 32 * 1024;
+/**
+ * The value is signed as one DER OCTET STRING attribute value, which the TSC accepts up to 1024
+ * bytes (docs/tsc-api.md): 1020 bytes of metadata plus the 4-byte header. Larger metadata could
+ * be stored but never signed.
+ */
+export const METADATA_MAX_BYTES = 1020;
 
 export async function uploadMetadata(ctx: OptimizerContext, body: unknown): Promise<string> {
   const o = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
@@ -19,7 +24,7 @@ export async function uploadMetadata(ctx: OptimizerContext, body: unknown): Prom
   }
   const b64 = o.metadata.replace(/\s+/g, '');
   if (b64.length % 4 !== 0 || !B64_RE.test(b64)) throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid metadata: not base64');
-  if (b64.length > (METADATA_MAX_BYTES * 4) / 3) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid metadata: larger than ${METADATA_MAX_BYTES} bytes`);
+  if (Buffer.from(b64, 'base64').length > METADATA_MAX_BYTES) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid metadata: larger than ${METADATA_MAX_BYTES} bytes`);
   if (!OID_RE.test(o.metadata_oid)) throw new AppError('API_ERR_INVALID_PARAMETER', 'Invalid metadata_oid: not an OID');
   const uid = hexUid();
   await ctx.metadata.insert({ uid, oid: o.metadata_oid, metadata: b64, createdAt: ctx.clock.now() });

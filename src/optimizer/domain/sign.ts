@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { OptimizerContext } from './context.js';
 import { CONTRACT_ORIGINAL, CONTRACT_SIGNED, ensureContract, originalKey, signedKey } from './documents.js';
-import { derOctetString } from './hashfile.js';
+import { derOctetString, otherAttributesProblem } from './hashfile.js';
 import { parseUid } from './ids.js';
 import { imageBytes } from './images.js';
 import type { AppearanceRequest } from './pdf-engine.js';
@@ -168,9 +168,18 @@ async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: 
   let metadataUid: string | null = null;
   if (body.metadata !== undefined && body.metadata !== null && body.metadata !== '') {
     metadataUid = parseUid(String(body.metadata), 'META_ERR_NOT_FOUND', () => 'Metadata not found on disk');
-    if (!(await ctx.metadata.get(metadataUid))) throw new AppError('META_ERR_NOT_FOUND', 'Metadata not found on disk');
+    const m = await ctx.metadata.get(metadataUid);
+    if (!m) throw new AppError('META_ERR_NOT_FOUND', 'Metadata not found on disk');
     if (!docs.some((d) => d.kind === 'hash')) {
       throw new AppError('API_ERR_INVALID_PARAMETER', 'Metadata can only be added to hash-flow (CAdES) signatures: this request has no hashfile');
+    }
+    // With the metadata attribute added, each hashfile's attributes must still be what the TSC
+    // accepts (same OID as one of the hashfile's, too many, too large): refused here, in One-Shot
+    // terms, rather than by the TSC in its wire schema's.
+    const attr = { oid: m.oid, values: [derOctetString(Buffer.from(m.metadata, 'base64')).toString('base64')] };
+    for (const d of docs) {
+      const problem = d.kind === 'hash' && d.hash ? otherAttributesProblem([...d.hash.otherAttributes, attr]) : null;
+      if (problem) throw new AppError('API_ERR_INVALID_PARAMETER', `Metadata cannot be added to the signature of ${d.uid}: ${problem}`);
     }
   }
   return {

@@ -153,6 +153,32 @@ test('malformed bodies: JSON, multipart, content type, hashfile', async () => {
   await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hf({ messageDigest: Buffer.alloc(32).toString('base64'), otherAuthAttributes: [{ oid: 'x', values: [] }] })), /otherAuthAttributes\[0\]/);
 });
 
+test('hashfile attributes and metadata the TSC cannot sign are refused when uploaded, not at /sign', async () => {
+  const der = (n: number) => Buffer.concat([Buffer.from(n < 128 ? [4, n] : [4, 0x82, n >> 8, n & 255]), Buffer.alloc(n, 0x41)]).toString('base64');
+  const hashfile = (other: unknown[]) => [{ name: 'hashfile', filename: 'h.json', type: 'application/json', data: JSON.stringify({ messageDigest: Buffer.alloc(32, 9).toString('base64'), otherAuthAttributes: other }) }];
+  const cases: [unknown[], RegExp][] = [
+    [[{ oid: '1.2.840.113549.1.9.4', values: [der(4)] }], /is set by the signer$/],
+    [[{ oid: '1.2.3', values: [der(4)] }, { oid: '1.2.3', values: [der(4)] }], /is repeated$/],
+    [[{ oid: '1.2.3', values: ['AAAA'] }], /is not one DER value$/],
+    [Array.from({ length: 9 }, (_, i) => ({ oid: `1.2.3.${i}`, values: [der(4)] })), /at most 8 extra signed attributes/],
+    [[{ oid: '1.2.3', values: [der(2000)] }], /larger than 1024 bytes$/],
+    [[{ oid: '1.2.3', values: [der(1000), der(1000), der(1000), der(1000)] }, { oid: '1.2.4', values: [der(200)] }], /exceed 4096 bytes$/],
+  ];
+  for (const [other, text] of cases) await expectUnchanged(400, () => h.upload(`/api/v1/document/${pk}`, hashfile(other)), new RegExp(`^Invalid hashfile: otherAuthAttributes: .*${text.source}`));
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/metadata', { metadata: Buffer.alloc(1021, 1).toString('base64'), metadata_oid: '1.2.3.4' }), 'Invalid metadata: larger than 1020 bytes');
+  // At /sign: the metadata attribute must fit with each hashfile's (here: the same OID twice).
+  const other = (await h.call('POST', '/api/v1/request', { ...PERSON, ...RAO })).json.details;
+  const up = await h.upload(`/api/v1/document/${other}`, hashfile([{ oid: '1.2.3.4', values: [der(4)] }]));
+  assert.equal(up.status, 200, JSON.stringify(up.json));
+  const meta = (await h.call('POST', '/api/v1/metadata', { metadata: Buffer.alloc(1020, 1).toString('base64'), metadata_oid: '1.2.3.4' })).json.details.metadata;
+  await h.call('POST', `/api/v1/otp/${other}`);
+  const r = await h.call('POST', `/api/v1/sign/${other}`, { secret: await tsc.lastOtp(other), metadata: meta });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.details, `Metadata cannot be added to the signature of ${up.json.details}: attribute 1.2.3.4 is repeated`);
+  assert.equal(await tsc.status(other), 'ENROLLREADY');
+  await h.call('DELETE', `/api/v1/metadata/${meta}`);
+});
+
 test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, {}), "Missing required parameter: 'secret'");
   // No body at all (the Gen B spec marks /sign's body optional), an empty JSON body or `null`:
