@@ -19,8 +19,12 @@ for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, bits, 'ipv4');
-// fec0::/10 is the deprecated site-local range (RFC 3879), 100::/64 the discard prefix (RFC 6666).
-for (const [net, bits] of [['::', 128], ['::1', 128], ['100::', 64], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]] as const) {
+// fec0::/10 is the deprecated site-local range (RFC 3879), 100::/64 the discard prefix (RFC 6666),
+// 2001::/32 Teredo (RFC 4380: the relay unwraps to an IPv4 peer we cannot check, its address being
+// XOR-obfuscated) and 2001:db8::/32 documentation (RFC 3849).
+for (const [net, bits] of [
+  ['::', 128], ['::1', 128], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) {
   blocked.addSubnet(net, bits, 'ipv6');
 }
 

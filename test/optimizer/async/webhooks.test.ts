@@ -262,7 +262,7 @@ test('private, loopback and link-local targets are refused unless allowed; the s
   // IPv4 inside IPv6 that a host or gateway turns back into IPv4: compatible, SIIT, NAT64 (well-known
   // and local-use), 6to4; and the deprecated site-local and discard prefixes.
   for (const a of ['::127.0.0.1', '::7f00:1', '::ffff:0:7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b::10.0.0.1', '64:ff9b:1::c0a8:101',
-    '2002:7f00:1::1', '2002:a9fe:a9fe::', 'fec0::1', '100::1', 'fe80::1%eth0']) {
+    '2002:7f00:1::1', '2002:a9fe:a9fe::', 'fec0::1', '100::1', 'fe80::1%eth0', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001:db8::1']) {
     assert.equal(isPrivateAddress(a), true, a);
   }
   for (const a of ['8.8.8.8', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', '::8.8.8.8']) {
