@@ -78,6 +78,19 @@ function parsePage(v: unknown): number | null {
 async function plan(ctx: OptimizerContext, gen: ApiGen, r: RequestRecord, body: Obj, docs: DocumentRecord[]): Promise<SignPlan> {
   const secret = str(body.secret);
   if (!secret) throw new AppError('API_ERR_MISSING_PARAMETER', "Missing required parameter: 'secret'");
+  // The TSC's bounds (docs/tsc-api.md), checked before any PDF is prepared and answered in
+  // One-Shot terms rather than with the TSC's wire-schema paths ("body/secret must NOT have…").
+  if (secret.length > 256) throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'secret': at most 256 characters");
+  const extType = str(body.ext_unlock_type);
+  const extValue = str(body.ext_unlock_value);
+  if (extType !== undefined || extValue !== undefined) {
+    if (extType === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(extType)) {
+      throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'ext_unlock_type': 1-64 characters of A-Z a-z 0-9 . _ -, required with ext_unlock_value");
+    }
+    if (extValue === undefined || extValue.length > 2048) {
+      throw new AppError('API_ERR_INVALID_PARAMETER', "Invalid parameter 'ext_unlock_value': 1-2048 characters, required with ext_unlock_type");
+    }
+  }
   const settings = await ctx.settings.read();
   const choice = levelChoice(settings, str(body.level));
   const level = choice.level;

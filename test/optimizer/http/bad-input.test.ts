@@ -209,6 +209,10 @@ test('missing and invalid fields', async () => {
   await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', level: 'B-XYZ' }));
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1'.repeat(257) }), "Invalid parameter 'secret': at most 256 characters");
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', ext_unlock_type: 'biometric' }), /^Invalid parameter 'ext_unlock_value'/);
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', ext_unlock_value: '12345678-12345678' }), /^Invalid parameter 'ext_unlock_type'/);
+  await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', ext_unlock_type: 'x'.repeat(65), ext_unlock_value: 'v' }), /^Invalid parameter 'ext_unlock_type'/);
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', options: { [docUid]: { position: 'a,b', page: 0 } } }));
   const perDoc = await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', options: { [docUid]: { position: '1,1,50,50' } } }));
   assert.deepEqual(perDoc.json.details, { [docUid]: `Missing required parameter 'page' for file ${docUid}` });
