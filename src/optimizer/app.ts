@@ -78,6 +78,8 @@ function packageVersion(): string {
   }
 }
 
+const STAGING_MAX_AGE_MS = 6 * 3600_000;
+
 export async function buildOptimizerApp(config: OptimizerConfig, deps: OptimizerDeps = {}): Promise<OptimizerApp> {
   const db = openDatabase<OptimizerDb>(config.databaseUrl);
   try {
@@ -190,6 +192,11 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     throw e;
   }
   logTarget = app.log;
+  // Uploads a crashed process left half-written (any replica: the blob folder is shared). An
+  // upload is bounded by the HTTP timeouts, far below this age.
+  void blobs.sweepStaging(Date.now() - STAGING_MAX_AGE_MS)
+    .then((n) => { if (n > 0) log.info({ removed: n }, 'abandoned upload staging files removed'); })
+    .catch((e) => log.warn({ err: (e as Error)?.message }, 'staging sweep failed'));
   (jobs as { start?: () => void }).start?.();
   // Recovery: jobs whose process died or whose queue entry was lost (Redis without persistence).
   const recovery = ac.recoveryIntervalMs > 0

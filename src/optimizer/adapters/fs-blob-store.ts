@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -145,5 +145,31 @@ export class FsBlobStore implements BlobStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  /**
+   * Removes staging files not written to since `before` (ms): uploads cut off by a crashed process
+   * are never committed nor discarded, and may be documents or identity media. A live upload
+   * keeps its file's mtime fresh, so only abandoned ones are old. Returns how many went.
+   */
+  async sweepStaging(before: number): Promise<number> {
+    const dir = join(this.root, '.staging');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const p = join(dir, name);
+      const st = await stat(p).catch(() => null);
+      if (st?.isFile() && st.mtimeMs < before) {
+        await rm(p, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 }
