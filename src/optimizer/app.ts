@@ -192,8 +192,8 @@ export async function buildOptimizerApp(config: OptimizerConfig, deps: Optimizer
     throw e;
   }
   logTarget = app.log;
-  // Uploads a crashed process left half-written (any replica: the blob folder is shared). An
-  // upload is bounded by the HTTP timeouts, far below this age.
+  // Uploads a crashed process left half-written (any replica: the blob folder is shared). A live
+  // upload refreshes its file's mtime with every write; one silent this long is dead.
   void blobs.sweepStaging(Date.now() - STAGING_MAX_AGE_MS)
     .then((n) => { if (n > 0) log.info({ removed: n }, 'abandoned upload staging files removed'); })
     .catch((e) => log.warn({ err: (e as Error)?.message }, 'staging sweep failed'));
