@@ -30,6 +30,20 @@ function text(v: unknown): string | undefined {
   return t === '' ? undefined : t;
 }
 
+/**
+ * A request field's text. None of them is valid beyond 512 characters (the TSC's bound, docs/tsc-api.md):
+ * refused here as a field error rather than with the TSC's wire-schema text ("body/given_name must NOT…").
+ */
+const FIELD_MAX = 512;
+function field(input: Fields, f: string): string | undefined {
+  const v = text(input[f]);
+  if (v !== undefined && v.length > FIELD_MAX) {
+    const msg = `${f} must be at most ${FIELD_MAX} characters`;
+    throw new AppError('REQ_ERR_INVALID_FIELD', msg, { [f]: [msg] });
+  }
+  return v;
+}
+
 export function flag(v: unknown): boolean {
   return v === true || v === 1 || (typeof v === 'string' && /^(true|1|yes|on)$/i.test(v.trim()));
 }
@@ -72,7 +86,7 @@ export async function createRequest(ctx: OptimizerContext, input: Fields, gen: A
 
   const body: Record<string, unknown> = {};
   for (const f of IDENTITY_FIELDS) {
-    const v = text(input[f]);
+    const v = field(input, f);
     if (v !== undefined) body[f] = v;
   }
   if (!body.mobile_phone_number) throw new AppError('API_ERR_MISSING_PARAMETER', 'Missing parameter: mobile_phone_number required');
@@ -184,7 +198,7 @@ export async function updateRequest(ctx: OptimizerContext, rawPk: string, input:
   }
   const patch: Record<string, unknown> = {};
   for (const f of UPDATABLE) {
-    const v = text((input as Fields)[f]);
+    const v = field(input as Fields, f);
     if (v !== undefined) patch[f] = f === 'registration_authority' && /^[0-9]+$/.test(v) ? Number(v) : v;
   }
   // Gen B's UpdateReqObject_VID names the id document's country `country_name` ("two-letters code

@@ -207,6 +207,8 @@ test('missing and invalid fields', async () => {
   assert.equal(c.json.code, 'API_ERR_MISSING_PARAMETER');
   await expectUnchanged(400, () => h.call('POST', '/api/v1/token', { password: 'x' }), "Missing required parameter: 'username'");
   await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...RAO, email: 'a@b.es' }), 'Missing parameter: mobile_phone_number required');
+  await expectUnchanged(400, () => h.call('POST', '/api/v1/request', { ...PERSON, ...RAO, given_name: 'A'.repeat(3000) }), 'given_name must be at most 512 characters');
+  await expectUnchanged(400, () => h.call('PUT', `/api/v1/request/${pk}`, { email: `${'a'.repeat(3000)}@b.es` }), 'email must be at most 512 characters');
   await expectUnchanged(400, () => h.call('POST', `/api/v1/otp/${pk}`, { delivery_method: 'pigeon' }));
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1', level: 'B-XYZ' }));
   await expectUnchanged(400, () => h.call('POST', `/api/v1/sign/${pk}`, { secret: '1'.repeat(257) }), "Invalid parameter 'secret': at most 256 characters");
