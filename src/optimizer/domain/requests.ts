@@ -214,13 +214,15 @@ export async function updateRequest(ctx: OptimizerContext, rawPk: string, input:
     if (v === '' && k === 'surname_2') delete signer.surname_2;
     else if (v !== '') signer[k] = v;
   }
+  // The event before the mirror, as in mirror(): updated first, a process dying in between would
+  // leave mirror = TSC and the change would never be announced.
+  if (o.status !== r.status) await emitStatusChange(ctx, r.pk, o.status);
   await ctx.requests.update(r.pk, {
     status: o.status,
     updatedAt: ctx.clock.now(),
     signerSealed: ctx.secrets.seal(JSON.stringify(signer), `request:${r.pk}:signer`),
     ...(typeof patch.profile === 'string' ? { profile: patch.profile } : {}),
   });
-  if (o.status !== r.status) await emitStatusChange(ctx, r.pk, o.status);
 }
 
 /**
