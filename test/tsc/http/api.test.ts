@@ -36,6 +36,27 @@ describe('TSC HTTP API', () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/pki/issuing.crt' })).headers['content-type'], 'application/pkix-cert');
   });
 
+  test('an RAO whose password or PIN an HTTP header cannot carry is refused at creation; Latin-1 works end to end', async () => {
+    const add = (username: string, password: string, pin: string) => t.app.inject({
+      method: 'POST', url: '/tsc/v1/admin/raos', headers: t.admin, payload: { username, password, pin, registration_authority: 4242 },
+    });
+    for (const [password, pin, field] of [
+      ['price-in-€-euros', '1234', 'password'], ['line\nbreak-pw', '1234', 'password'], [' leading-space', '1234', 'password'],
+      ['trailing-space ', '1234', 'password'], ['good-password-1', '12€4', 'pin'],
+    ] as const) {
+      const r = await add(`bad-${field}-${password.length}-${pin.length}`, password, pin);
+      assert.equal(r.statusCode, 400, `${JSON.stringify(password)} / ${JSON.stringify(pin)}`);
+      assert.equal(r.json().error.code, 'API_ERR_INVALID_PARAMETER');
+      assert.deepEqual(Object.keys(r.json().error.details), [field]);
+      assert.ok(!r.body.includes(password) || field === 'pin', 'the value is not echoed');
+    }
+    // é and ñ are Latin-1: created, and the credentials authenticate through the headers.
+    assert.equal((await add('latin1-rao', 'contraseña-válida', 'ñ234')).statusCode, 201);
+    const headers = { ...t.client, 'x-rao-username': 'latin1-rao', 'x-rao-password': Buffer.from('contraseña-válida', 'latin1').toString('latin1') };
+    const v = await t.app.inject({ method: 'POST', url: '/tsc/v1/rao/verify', headers, payload: {} });
+    assert.equal(v.statusCode, 200, v.body);
+  });
+
   test('malformed JSON, wrong media type, unknown route: 4xx in the envelope', async () => {
     const bad = await t.app.inject({ method: 'POST', url: '/tsc/v1/requests', headers: { ...t.raoHeaders(), 'content-type': 'application/json' }, payload: '{"given_name": ' });
     assert.equal(bad.statusCode, 400);
