@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OID, parseSignedData } from '../../src/lib/cms/index.js';
 import { run, requireTool } from './pdf-tools.js';
-import type { PdfsigSignature } from './pdf-oracles.js';
+import { parsePdfsigReport, type PdfsigSignature } from './pdf-oracles.js';
 
 /**
  * pdfsig without blocking the event loop: NSS fetches the AIA OCSP URL, which may be served by a
@@ -19,21 +19,7 @@ export function pdfsigOnline(path: string, nssDir: string): Promise<PdfsigSignat
   return new Promise((resolve, reject) => {
     execFile(requireTool('pdfsig'), ['-nssdir', `sql:${nssDir}`, path], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err && typeof (err as NodeJS.ErrnoException).code === 'string') return reject(err);
-      const blocks = (stdout + stderr).split(/^Signature #(\d+):$/m);
-      const sigs: PdfsigSignature[] = [];
-      for (let i = 1; i < blocks.length; i += 2) {
-        const b = blocks[i + 1]!;
-        sigs.push({
-          index: Number(blocks[i]),
-          fieldName: /Signature Field Name: (.*)/.exec(b)?.[1]?.trim(),
-          signatureValid: /Signature Validation: Signature is Valid\./.test(b),
-          certificateTrusted: /Certificate Validation: Certificate is Trusted\./.test(b),
-          totalDocumentSigned: /Total document signed/.test(b) && !/Not total document signed/.test(b),
-          subFilter: /Signature Type: (.*)/.exec(b)?.[1]?.trim(),
-          raw: b,
-        });
-      }
-      resolve(sigs);
+      resolve(parsePdfsigReport(stdout + stderr));
     });
   });
 }

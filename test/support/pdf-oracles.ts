@@ -49,7 +49,11 @@ export interface PdfsigSignature {
 /** Runs pdfsig with an NSS db and parses its per-signature report. */
 export function pdfsig(path: string, nssDir: string): PdfsigSignature[] {
   const r = run('pdfsig', ['-nssdir', `sql:${nssDir}`, path]);
-  const out = r.stdout + r.stderr;
+  return parsePdfsigReport(r.stdout + r.stderr);
+}
+
+/** pdfsig's text report, one entry per "Signature #N:" block. */
+export function parsePdfsigReport(out: string): PdfsigSignature[] {
   const blocks = out.split(/^Signature #(\d+):$/m);
   const sigs: PdfsigSignature[] = [];
   for (let i = 1; i < blocks.length; i += 2) {

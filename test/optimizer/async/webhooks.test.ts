@@ -342,6 +342,16 @@ test('a certificate revoked at the TSC becomes one CERTIFICATE_REVOKED event (TS
   assert.deepEqual(body.certificates, [{ status: 'REVOKED', serial_number: serial, valid_from: enrolled.certificates[0].valid_from, valid_to: enrolled.certificates[0].valid_to }]);
 });
 
+/** Exactly one REQUEST_ENROLLED reached /mirror for `pk`, and it names the VALID certificate. */
+async function assertEnrolledOnceWithCertificate(pk: number): Promise<void> {
+  await recv.waitFor((hits) => of('/mirror', pk)(hits).some((x) => x.json.event_type === 'REQUEST_ENROLLED'), 'REQUEST_ENROLLED');
+  await h.opt.ctx.jobs.drain();
+  const enrolled = of('/mirror', pk)(recv.hits).filter((x) => x.json.event_type === 'REQUEST_ENROLLED');
+  assert.equal(enrolled.length, 1);
+  assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
+  assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
+}
+
 test('a GET /request between the TSC signature and its local record does not send REQUEST_ENROLLED without its certificate', async () => {
   const pk = await create('/api/v1', { callback: `${recv.url}/mirror`, useasync: true });
   const jobs = h.opt.ctx.async.signJobs;
@@ -372,12 +382,7 @@ test('a GET /request between the TSC signature and its local record does not sen
   }
   // The files are not stored yet: async/status must not say "signed" (docs/async.md).
   assert.equal(polledStatus, 'signing');
-  await recv.waitFor((hits) => of('/mirror', pk)(hits).some((x) => x.json.event_type === 'REQUEST_ENROLLED'), 'REQUEST_ENROLLED');
-  await h.opt.ctx.jobs.drain();
-  const enrolled = of('/mirror', pk)(recv.hits).filter((x) => x.json.event_type === 'REQUEST_ENROLLED');
-  assert.equal(enrolled.length, 1);
-  assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
-  assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
+  await assertEnrolledOnceWithCertificate(pk);
 });
 
 test('a GET /request while the signatures are being stored does not send REQUEST_ENROLLED without its certificate', async () => {
@@ -404,12 +409,7 @@ test('a GET /request while the signatures are being stored does not send REQUEST
   } finally {
     pdf.finish = finish;
   }
-  await recv.waitFor((hits) => of('/mirror', pk)(hits).some((x) => x.json.event_type === 'REQUEST_ENROLLED'), 'REQUEST_ENROLLED');
-  await h.opt.ctx.jobs.drain();
-  const enrolled = of('/mirror', pk)(recv.hits).filter((x) => x.json.event_type === 'REQUEST_ENROLLED');
-  assert.equal(enrolled.length, 1);
-  assert.equal(enrolled[0]!.json.certificates.length, 1, JSON.stringify(enrolled[0]!.json));
-  assert.equal(enrolled[0]!.json.certificates[0].status, 'VALID');
+  await assertEnrolledOnceWithCertificate(pk);
 });
 
 test('GET /request that sees a change made at the TSC records its event even if the process dies before updating its mirror', async () => {
