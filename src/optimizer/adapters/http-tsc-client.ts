@@ -5,6 +5,7 @@
  * are ever sent: no method here takes document bytes.
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
+import { isHeaderSafe } from '../../shared/header-value.js';
 import type { CertificateEventFeed, TscCertificateEvent } from '../domain/async-ports.js';
 import type { TscVideoIdClient } from '../domain/videoid-ports.js';
 import type {
@@ -19,8 +20,6 @@ export interface HttpTscClientOptions {
 
 type Json = Record<string, unknown>;
 
-/** What an HTTP header value carries unchanged: printable Latin-1, no surrounding spaces. */
-const HEADER_VALUE_RE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$/;
 
 export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEventFeed {
   constructor(private readonly opts: HttpTscClientOptions) {}
@@ -32,7 +31,7 @@ export class HttpTscClient implements TscClient, TscVideoIdClient, CertificateEv
     // fetch's own error for a value a header cannot carry quotes the value (a password in the
     // error log): refuse it here, naming only the field.
     for (const [k, v] of Object.entries(h)) {
-      if (!HEADER_VALUE_RE.test(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid parameter: '${k.slice(6)}' contains characters that cannot be sent to the TSC`);
+      if (!isHeaderSafe(v)) throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid parameter: '${k.slice(6)}' contains characters that cannot be sent to the TSC`);
     }
     return h;
   }

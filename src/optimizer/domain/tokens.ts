@@ -4,6 +4,7 @@
  * booleans only.
  */
 import { AppError } from '../../shared/errors.js';
+import { isHeaderSafe } from '../../shared/header-value.js';
 import { dashedUid, hexUid, isUid } from '../../shared/ids.js';
 import type { OptimizerContext } from './context.js';
 import { echo } from './ids.js';
@@ -37,11 +38,9 @@ function optString(v: unknown, name: string): string | undefined {
  * client's complaint about it quotes the value (a password in the error log). Refused up front,
  * without echoing the value.
  */
-const CREDENTIAL_RE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]{0,254}[\x21-\x7e\xa1-\xff])?$/;
-
 function credential(v: unknown, name: 'username' | 'password' | 'pin'): string | undefined {
   const s = optString(v, name);
-  if (s !== undefined && !CREDENTIAL_RE.test(s)) {
+  if (s !== undefined && (s.length > 256 || !isHeaderSafe(s))) {
     throw new AppError('API_ERR_INVALID_PARAMETER', `Invalid parameter: '${name}' must be 1-256 printable Latin-1 characters without leading or trailing spaces`);
   }
   return s;

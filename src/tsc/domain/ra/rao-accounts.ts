@@ -4,6 +4,7 @@
  * One-Shot texts: oneshot-api.md §1.4 #14 (403 "Invalid RAO Credentials", 404 "Error getting RAO's id…").
  */
 import { AppError } from '../../../shared/errors.js';
+import { isHeaderSafe } from '../../../shared/header-value.js';
 import type { Clock } from '../../../shared/clock.js';
 import { appendAudit } from '../audit/audit-chain.js';
 import type { RaoRecord } from '../model.js';
@@ -44,22 +45,15 @@ function invalid(field: string, text: string): AppError {
   return new AppError('API_ERR_INVALID_PARAMETER', text, { [field]: [text] });
 }
 
-/**
- * RAO passwords and PINs travel as HTTP header values (X-RAO-Password, X-RAO-Pin; docs/tsc-api.md),
- * which carry printable Latin-1 only (RFC 9110 §5.5: obs-text is read as ISO-8859-1) and lose
- * surrounding spaces. An account whose secret a header cannot carry could never log in, so it is
- * refused when created.
- */
-const HEADER_SAFE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$/;
-
 export function validateNewRao(input: NewRaoInput): void {
   if (!/^[A-Za-z0-9._@-]{1,64}$/.test(input.username)) throw invalid('username', 'username must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
   if (typeof input.password !== 'string' || input.password.length < 8 || input.password.length > 256)
     throw invalid('password', 'password must be 8-256 characters');
-  if (!HEADER_SAFE.test(input.password)) {
+  // An account whose secret a header cannot carry could never log in (shared/header-value.ts).
+  if (!isHeaderSafe(input.password)) {
     throw invalid('password', 'password must be printable Latin-1 characters without leading or trailing spaces (it travels in an HTTP header)');
   }
-  if (typeof input.pin !== 'string' || !/^\S{4,64}$/.test(input.pin) || !HEADER_SAFE.test(input.pin)) {
+  if (typeof input.pin !== 'string' || !/^\S{4,64}$/.test(input.pin) || !isHeaderSafe(input.pin)) {
     throw invalid('pin', 'pin must be 4-64 non-blank printable Latin-1 characters');
   }
   if (!Number.isInteger(input.registrationAuthority) || input.registrationAuthority < 1 || input.registrationAuthority > 2 ** 31 - 1)
